@@ -1,0 +1,3 @@
+from .vertebra_coco import VertebraCocoDataset
+
+__all__ = ['VertebraCocoDataset']

@@ -1,0 +1,119 @@
+"""What ``tools/train.py`` and ``tools/test.py`` do between argparse and Runner.
+
+The flags are mmdet's (they are what OpenMMLab users type); the same code
+serves mmdet, mmpose and mmseg configs, which differ only in how their
+visualisation hook is told to save pictures.
+"""
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+
+
+def _common(parser):
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config keys, e.g. model.backbone.depth=18 '
+        '"train_dataloader.batch_size=2"')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    # torchrun passes --local-rank (torch>=2.0) or --local_rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def add_train_args(parser):
+    _common(parser)
+    parser.add_argument(
+        '--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help='scale the learning rate by the total batch size '
+        '(auto_scale_lr.base_batch_size in the config is the reference)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from the given checkpoint, or, without a value, from the '
+        'latest checkpoint in the work dir')
+    return parser
+
+
+def add_test_args(parser):
+    _common(parser)
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--out', help='dump predictions to a pickle file (.pkl)')
+    parser.add_argument(
+        '--show-dir', help='save pictures of predictions over the images to '
+        'this folder (under the work dir, in a timestamped run folder)')
+    return parser
+
+
+def _load(args):
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def merge_train_args(args):
+    """Config for training with the command line applied."""
+    cfg = _load(args)
+    if args.amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \
+                cfg.auto_scale_lr:
+            raise RuntimeError(
+                f'{args.config} has no auto_scale_lr.base_batch_size, so '
+                '--auto-scale-lr cannot scale the learning rate')
+        cfg.auto_scale_lr.enable = True
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    return cfg
+
+
+def merge_test_args(args):
+    """Config for testing with the command line applied."""
+    cfg = _load(args)
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        _enable_visualization(cfg, args.show_dir)
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {args.out}')
+        cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
+            cfg.test_evaluator, dict) else list(cfg.test_evaluator)
+        cfg.test_evaluator.append(
+            dict(type='DumpResults', out_file_path=args.out))
+    return cfg
+
+
+def _enable_visualization(cfg, show_dir):
+    hooks = cfg.get('default_hooks', {})
+    if 'visualization' not in hooks:
+        raise RuntimeError(
+            f'--show-dir needs a `visualization` hook in default_hooks of '
+            f'{cfg.filename}')
+    vis = hooks['visualization']
+    vis_type = str(vis.get('type', ''))
+    if vis_type.endswith('DetVisualizationHook'):
+        vis.update(draw=True, test_out_dir=show_dir)
+    elif vis_type.endswith('PoseVisualizationHook'):
+        vis.update(enable=True, out_dir=show_dir)
+    elif vis_type.endswith('SegVisualizationHook'):
+        vis.update(draw=True)
+        cfg.visualizer['save_dir'] = show_dir
+    else:
+        raise RuntimeError(f'--show-dir does not know hook {vis_type}')

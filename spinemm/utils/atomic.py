@@ -1,0 +1,54 @@
+"""Write files and folders so that a reader never sees them half-done.
+
+Everything spinemm's tools write goes to a temporary name beside the target
+first and is renamed into place when complete (a rename is atomic on one file
+system), so an interrupted run leaves either the old result or none.
+"""
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+
+
+def atomic_write_json(path, obj, **dump_kwargs) -> None:
+    """Write ``obj`` as JSON to ``path`` through a temporary file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix='.' + os.path.basename(path) + '.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            json.dump(obj, f, **dump_kwargs)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path):
+    """Yield a temporary folder that becomes ``path`` when the block succeeds.
+
+    An existing ``path`` is replaced only after the new one is complete; on an
+    exception the temporary folder is removed and ``path`` is left untouched.
+    """
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(path) + '.', dir=parent)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if os.path.exists(path):
+        old = tempfile.mkdtemp(prefix='.' + os.path.basename(path) + '.old.',
+                               dir=parent)
+        os.rmdir(old)
+        os.replace(path, old)
+    os.replace(tmp, path)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)

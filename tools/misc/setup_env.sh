@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Create (or reuse) the project's virtualenv with the pinned OpenMMLab stack.
+#
+#   bash tools/misc/setup_env.sh
+#
+#   (prints nothing and returns at once when the venv is already set up)
+# Variables: SPINEMM_VENV (default: <repo>/.venv), PYTHON (default: python3),
+# SPINEMM_CACHE (default: ~/.cache/spinemm; holds the mmcv wheel built here).
+#
+# What it does, once (a stamp file makes later runs return in seconds):
+#  1. torch 2.14.1 + torchvision 0.29.1 (a matching, real torchvision: mmpose
+#     imports it), setuptools<82 (mmcv's setup.py and mmengine need
+#     pkg_resources), pinned by requirements/constraints.txt;
+#  2. the runtime, OpenMMLab and test requirements;
+#  3. mmcv 2.1.0 with its compiled ops, built from the PyPI sdist without build
+#     isolation (with isolation the ops are silently skipped) and -std=c++20
+#     (torch >= 2.14 headers need it). The wheel is cached under a folder named
+#     after the torch version, so a torch change never loads a wrong-ABI
+#     mmcv._ext. About 25 minutes on 2 cores the first time;
+#  4. xtcocotools rebuilt from its sdist against the pinned numpy 2;
+#  5. mmpose 1.3.2 without its dependencies (it lists chumpy, which no longer
+#     builds and which mmpose never imports; its real needs are in runtime.txt);
+#  6. spinemm itself, editable.
+# Nothing in site-packages is edited.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VENV=${SPINEMM_VENV:-$ROOT/.venv}
+PYTHON=${PYTHON:-python3}
+CACHE=${SPINEMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/spinemm}
+REQ=$ROOT/requirements
+CONSTRAINTS=$REQ/constraints.txt
+TORCH_VERSION=2.14.1
+MMCV_VERSION=2.1.0
+
+say() { printf '\033[1m[setup_env]\033[0m %s\n' "$*" >&2; }
+
+stamp_of() {
+    cat "$REQ"/*.txt "$ROOT/tools/misc/setup_env.sh" | sha256sum | cut -c1-16
+}
+STAMP_FILE=$VENV/.spinemm-env
+WANT="$(stamp_of) $ROOT"
+
+if [ -f "$STAMP_FILE" ] && [ "$(cat "$STAMP_FILE")" = "$WANT" ]; then
+    exit 0
+fi
+
+start=$(date +%s)
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating virtualenv $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+PY=$VENV/bin/python
+PIP=("$PY" -m pip install --disable-pip-version-check -c "$CONSTRAINTS")
+
+if [ -f "$STAMP_FILE" ] && [ "$(cut -d' ' -f1 "$STAMP_FILE")" = "$(stamp_of)" ]; then
+    # same pins, another checkout (e.g. a fresh clone reusing SPINEMM_VENV)
+    say "requirements unchanged: re-pointing the editable install to $ROOT"
+else
+    say "1/6 torch $TORCH_VERSION + torchvision (first time: ~2 min, 5.5 GB)"
+    "${PIP[@]}" -q torch torchvision setuptools wheel cython numpy
+
+    say "2/6 runtime, OpenMMLab and test requirements"
+    "${PIP[@]}" -q -r "$REQ/runtime.txt" -r "$REQ/mminstall.txt" \
+        -r "$REQ/tests.txt"
+
+    say "3/6 mmcv $MMCV_VERSION with compiled ops"
+    torch_tag=$("$PY" -c 'import torch, sys; print(f"torch-{torch.__version__}-py{sys.version_info[0]}{sys.version_info[1]}")')
+    wheel_dir=$CACHE/wheels/$torch_tag
+    wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n1 || true)
+    if [ -z "$wheel" ]; then
+        say "    no cached wheel for $torch_tag: building from the sdist (~25 min on 2 cores)"
+        build=$(mktemp -d)
+        trap 'rm -rf "$build"' EXIT
+        "$PY" -m pip download -q --no-deps --no-binary mmcv --no-build-isolation \
+            "mmcv==$MMCV_VERSION" -d "$build"
+        tar -xzf "$build/mmcv-$MMCV_VERSION.tar.gz" -C "$build"
+        # torch >= 2.14 headers use C++20 features
+        sed -i 's/-std=c++17/-std=c++20/g' "$build/mmcv-$MMCV_VERSION/setup.py"
+        MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PY" -m pip wheel -q \
+            --no-deps --no-build-isolation "$build/mmcv-$MMCV_VERSION" \
+            -w "$build/wheel"
+        mkdir -p "$wheel_dir"
+        built=$(ls "$build"/wheel/mmcv-*.whl)
+        cp "$built" "$wheel_dir/.partial.whl"
+        mv "$wheel_dir/.partial.whl" "$wheel_dir/$(basename "$built")"
+        wheel=$wheel_dir/$(basename "$built")
+    fi
+    "${PIP[@]}" -q --no-deps --force-reinstall "$wheel"
+
+    say "4/6 xtcocotools built against numpy $("$PY" -c 'import numpy; print(numpy.__version__)')"
+    "${PIP[@]}" -q --no-binary xtcocotools --no-build-isolation xtcocotools
+
+    say "5/6 mmpose without chumpy"
+    "${PIP[@]}" -q --no-deps mmpose
+fi
+
+say "6/6 spinemm (editable)"
+"${PIP[@]}" -q --no-deps --no-build-isolation -e "$ROOT"
+
+"$PY" - <<'EOF'
+import mmcv, mmdet, mmengine, mmpose, mmseg, torch, torchvision, xtcocotools
+from mmcv.ops import RoIAlign, nms  # the compiled ops, not mmcv-lite
+import spinemm
+print('torch', torch.__version__, '| torchvision', torchvision.__version__,
+      '| mmengine', mmengine.__version__, '| mmcv', mmcv.__version__,
+      '| mmdet', mmdet.__version__, '| mmpose', mmpose.__version__,
+      '| mmseg', mmseg.__version__, '| spinemm', spinemm.__version__)
+EOF
+echo "$WANT" > "$STAMP_FILE"
+say "ready in $(( $(date +%s) - start )) s: $VENV"

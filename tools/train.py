@@ -1,0 +1,19 @@
+"""Train a model from a config: ``python tools/train.py CONFIG [flags]``."""
+import argparse
+
+import spinemm  # noqa: F401  (compat fixes before anything loads a checkpoint)
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+from spinemm.engine import add_train_args, merge_train_args
+
+
+def main():
+    parser = add_train_args(argparse.ArgumentParser(description=__doc__))
+    cfg = merge_train_args(parser.parse_args())
+    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
+              RUNNERS.build(cfg))
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
