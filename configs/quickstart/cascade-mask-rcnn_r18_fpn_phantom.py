@@ -42,7 +42,7 @@ model = dict(
     rpn_head=dict(
         in_channels=channels,
         feat_channels=channels,
-        # vertebral bodies are 12-60 px here: anchors of 16 px at stride 4
+        # vertebral bodies are 8-40 px here: anchors of 16 px at stride 4
         anchor_generator=dict(scales=[4])),
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=channels, roi_layer=roi_layer),
@@ -83,13 +83,13 @@ model = dict(
         rpn=dict(nms_pre=500, max_per_img=300),
         rcnn=dict(max_per_img=50)))
 
-max_epochs = 12
+max_epochs = 4
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(
         type='CosineAnnealingLR',
         T_max=max_epochs,

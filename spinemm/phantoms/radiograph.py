@@ -159,7 +159,7 @@ def _fill(canvas, polygon_px, value):
 
 
 def make_radiograph_phantom(seed: int,
-                            image_size: int = 384,
+                            image_size: int = 256,
                             num_vertebrae=(5, 17),
                             fracture_prob: float = 0.15,
                             hardware_prob: float = 0.1) -> RadiographPhantom:

@@ -44,7 +44,7 @@ def _image_meta(stem, phantom):
 
 
 def write_radiograph_dataset(out_dir, num_images=200, seed=0, val_fraction=0.2,
-                             image_size=384, num_vertebrae=(5, 17),
+                             image_size=256, num_vertebrae=(5, 17),
                              progress=True):
     """Write ``num_images`` phantoms to ``out_dir``; return the info dict.
 

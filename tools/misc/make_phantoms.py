@@ -17,7 +17,7 @@ def main():
     p.add_argument('--num-images', type=int, default=200)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--val-fraction', type=float, default=0.2)
-    p.add_argument('--image-size', type=int, default=384)
+    p.add_argument('--image-size', type=int, default=256)
     p.add_argument('--num-vertebrae', type=int, nargs=2, default=(5, 17),
                    metavar=('MIN', 'MAX'))
     args = p.parse_args()

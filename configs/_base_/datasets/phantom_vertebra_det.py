@@ -2,7 +2,7 @@
 # for mmdet: boxes + instance masks (+ the six keypoints, kept by the dataset).
 dataset_type = 'spinemm.VertebraCocoDataset'
 data_root = 'data/phantom2d/'
-image_scale = (384, 384)
+image_scale = (256, 256)
 backend_args = None
 
 train_pipeline = [
