@@ -36,8 +36,8 @@ from mmengine.registry import Registry
 
 #: The sub-packages that register modules, per kind. A new module is found by
 #: its registry once its package is listed here.
-_MODEL_PACKAGES = ['spinemm.det']
-_DATA_PACKAGES = ['spinemm.det']
+MODEL_PACKAGES = ['spinemm.det']
+DATA_PACKAGES = ['spinemm.det']
 
 
 def _child(name, parent, locations=()):
@@ -50,10 +50,10 @@ RUNNER_CONSTRUCTORS = _child('runner constructor',
                              MMENGINE_RUNNER_CONSTRUCTORS)
 LOOPS = _child('loop', MMENGINE_LOOPS)
 HOOKS = _child('hook', MMENGINE_HOOKS)
-DATASETS = _child('dataset', MMENGINE_DATASETS, _DATA_PACKAGES)
-DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, _DATA_PACKAGES)
-TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, _DATA_PACKAGES)
-MODELS = _child('model', MMENGINE_MODELS, _MODEL_PACKAGES)
+DATASETS = _child('dataset', MMENGINE_DATASETS, DATA_PACKAGES)
+DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, DATA_PACKAGES)
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, DATA_PACKAGES)
+MODELS = _child('model', MMENGINE_MODELS, MODEL_PACKAGES)
 MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS)
 WEIGHT_INITIALIZERS = _child('weight initializer',
                              MMENGINE_WEIGHT_INITIALIZERS)
@@ -62,7 +62,7 @@ OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS)
 OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS)
 PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS)
-METRICS = _child('metric', MMENGINE_METRICS, _MODEL_PACKAGES)
+METRICS = _child('metric', MMENGINE_METRICS, MODEL_PACKAGES)
 EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR)
 TASK_UTILS = _child('task util', MMENGINE_TASK_UTILS)
 VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS)

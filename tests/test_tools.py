@@ -93,6 +93,12 @@ def test_test_tool_prints_metrics_and_draws(trained, tiny_config, tmp_path):
     pngs = glob.glob(str(tmp_path / '*' / 'overlays' / '*.png'))
     assert len(pngs) == 2
     assert osp.getsize(tmp_path / 'preds.pkl') > 0
+    # the demo's summary reads the same figures back from the run folder
+    bbox50 = re.search(r'coco/bbox_mAP_50: (-?[\d.]+)', out).group(1)
+    summary = _ok(run_tool([sys.executable, 'tools/misc/summarize_test.py',
+                            str(tmp_path)]))
+    assert f'mAP_50={float(bbox50):.3f}' in summary
+    assert '2 overlay pictures' in summary
 
 
 def test_dist_train_runs_two_processes_on_cpu(tiny_config, tmp_path):

@@ -1,3 +1,4 @@
 from .atomic import atomic_dir, atomic_write_json
+from .setup_env import register_all_modules
 
-__all__ = ['atomic_dir', 'atomic_write_json']
+__all__ = ['atomic_dir', 'atomic_write_json', 'register_all_modules']

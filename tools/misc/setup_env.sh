@@ -16,7 +16,7 @@
 #     isolation (with isolation the ops are silently skipped) and -std=c++20
 #     (torch >= 2.14 headers need it). The wheel is cached under a folder named
 #     after the torch version, so a torch change never loads a wrong-ABI
-#     mmcv._ext. About 25 minutes on 2 cores the first time;
+#     mmcv._ext. About 22 minutes on 2 cores the first time;
 #  4. xtcocotools rebuilt from its sdist against the pinned numpy 2;
 #  5. mmpose 1.3.2 without its dependencies (it lists chumpy, which no longer
 #     builds and which mmpose never imports; its real needs are in runtime.txt);
@@ -33,7 +33,10 @@ CONSTRAINTS=$REQ/constraints.txt
 TORCH_VERSION=2.14.1
 MMCV_VERSION=2.1.0
 
-say() { printf '\033[1m[setup_env]\033[0m %s\n' "$*" >&2; }
+say() {
+    if [ -t 2 ]; then printf '\033[1m[setup_env]\033[0m %s\n' "$*" >&2
+    else printf '[setup_env] %s\n' "$*" >&2; fi
+}
 
 stamp_of() {
     cat "$REQ"/*.txt "$ROOT/tools/misc/setup_env.sh" | sha256sum | cut -c1-16
@@ -69,7 +72,7 @@ else
     wheel_dir=$CACHE/wheels/$torch_tag
     wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n1 || true)
     if [ -z "$wheel" ]; then
-        say "    no cached wheel for $torch_tag: building from the sdist (~25 min on 2 cores)"
+        say "    no cached wheel for $torch_tag: building from the sdist (~22 min on 2 cores)"
         build=$(mktemp -d)
         trap 'rm -rf "$build"' EXIT
         "$PY" -m pip download -q --no-deps --no-binary mmcv --no-build-isolation \

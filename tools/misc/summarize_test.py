@@ -23,7 +23,10 @@ def main():
     p.add_argument('--total-seconds', type=float)
     args = p.parse_args()
     run = latest_run(args.work_dir)
-    scalars = sorted(glob.glob(osp.join(run, 'vis_data', '*.json')))
+    # tools/test.py's LoggerHook writes the final metrics to <run>/<run>.json
+    scalars = sorted(glob.glob(osp.join(run, '*.json')))
+    if not scalars:
+        raise SystemExit(f'no metrics json in {run}')
     metrics = {}
     for path in scalars:
         with open(path) as f:
