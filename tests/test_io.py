@@ -96,3 +96,62 @@ def test_nifti_round_trip_keeps_the_affine(tmp_path):
     assert back.spacing == pytest.approx((1.5, 1.5, 2.0))
     assert back.orientation == ('A', 'S', 'L')
     assert os.listdir(tmp_path) == ['v.nii.gz']
+
+
+@pytest.mark.parametrize('tag', ['PixelSpacing', 'ImagerPixelSpacing'])
+@pytest.mark.parametrize('mono1', [False, True])
+def test_radiograph_round_trip_spacing_and_polarity(tmp_path, tag, mono1):
+    from spinemm.io import read_dicom_image, write_dicom_radiograph
+    from spinemm.phantoms import make_radiograph_phantom
+    ph = make_radiograph_phantom(1, image_size=128)
+    path = str(tmp_path / 'x.dcm')
+    write_dicom_radiograph(path, ph.image, (ph.pixel_spacing, ) * 2,
+                           spacing_tag=tag, monochrome1=mono1)
+    img, spacing, meta = read_dicom_image(path)
+    # bright = dense whatever the photometric interpretation on disk
+    np.testing.assert_array_equal(img, ph.image.astype(np.float32))
+    assert meta['inverted'] == mono1
+    assert spacing == pytest.approx((ph.pixel_spacing, ) * 2, rel=1e-5)
+    assert meta['spacing_source'] == tag
+    assert os.listdir(tmp_path) == ['x.dcm']
+
+
+def test_radiograph_window_and_missing_spacing(tmp_path):
+    from spinemm.io import read_dicom_image, write_dicom_radiograph
+    img = np.tile(np.arange(0, 1000, 10, dtype=np.uint16), (4, 1))
+    path = str(tmp_path / 'w.dcm')
+    write_dicom_radiograph(path, img, (0.2, 0.2), WindowCenter='500',
+                           WindowWidth='200', RescaleSlope='2',
+                           RescaleIntercept='-100')
+    raw, _, _ = read_dicom_image(path)
+    np.testing.assert_allclose(raw[0, :3], [-100, -80, -60])  # modality LUT
+    win, _, _ = read_dicom_image(path, apply_window=True)
+    # linear window 400-600 (of modality values): flat outside, ramp inside
+    row = win[0]
+    assert row[0] == row[10] and row[-1] == row[-10]
+    assert row[30] < row[33] < row[36]
+    ds = pydicom.dcmread(path)
+    del ds.PixelSpacing
+    ds.save_as(path)
+    _, spacing, meta = read_dicom_image(path)
+    assert spacing is None and meta['spacing_source'] is None
+    with pytest.raises(ValueError, match='not a DICOM'):
+        bad = tmp_path / 'bad.dcm'
+        bad.write_bytes(b'x' * 200)
+        read_dicom_image(str(bad))
+
+
+def test_spinetk_normalize_against_a_direct_computation():
+    from spinemm.io import spinetk_normalize
+    rng = np.random.default_rng(0)
+    img = rng.normal(100, 20, (64, 64))
+    img[:8] = 0  # background excluded from the statistics
+    img[10, 10] = 1000  # an outlier is clipped
+    out = spinetk_normalize(img)
+    nz = img[img != 0]
+    lo, hi = nz.mean() - 2.5 * nz.std(), nz.mean() + 2.5 * nz.std()
+    expected = np.round((np.clip(img, lo, hi) - lo) / (hi - lo) * 255)
+    np.testing.assert_array_equal(out, expected.astype(np.uint8))
+    assert out[10, 10] == 255 and out.dtype == np.uint8
+    vol = np.stack([np.zeros_like(img), img, img * 2], -1)
+    np.testing.assert_array_equal(spinetk_normalize(vol), out)  # centre slice
