@@ -1,33 +1,48 @@
-"""Write the 2D radiograph phantom dataset (PNG + COCO json + meta json).
+"""Write phantom datasets with exact ground truth.
 
-    python tools/misc/make_phantoms.py data/phantom2d [--num-images 200]
+    python tools/misc/make_phantoms.py data/phantom2d                 # radiographs: PNG + COCO
+    python tools/misc/make_phantoms.py data/verse --kind verse2019    # CT in the VerSe 2019 layout
+    python tools/misc/make_phantoms.py data/verse --kind verse2020 --num-images 5
 
-A folder already written with the same parameters is left as it is.
+A radiograph folder already written with the same parameters is left as it
+is; every dataset is written under a temporary name and renamed when complete.
 """
 import argparse
 import time
 
-from spinemm.phantoms import write_radiograph_dataset
+from spinemm.phantoms import write_radiograph_dataset, write_verse_phantoms
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument('out_dir', nargs='?', default='data/phantom2d')
-    p.add_argument('--num-images', type=int, default=200)
+    p.add_argument('--kind', default='radiograph',
+                   choices=['radiograph', 'verse2019', 'verse2020'])
+    p.add_argument('--num-images', type=int, default=None,
+                   help='images (radiograph, default 200) or CT cases '
+                   '(verse, default 3)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--val-fraction', type=float, default=0.2)
     p.add_argument('--image-size', type=int, default=256)
-    p.add_argument('--num-vertebrae', type=int, nargs=2, default=(5, 17),
+    p.add_argument('--num-vertebrae', type=int, nargs=2, default=None,
                    metavar=('MIN', 'MAX'))
     args = p.parse_args()
     start = time.time()
-    info = write_radiograph_dataset(
-        args.out_dir, num_images=args.num_images, seed=args.seed,
-        val_fraction=args.val_fraction, image_size=args.image_size,
-        num_vertebrae=tuple(args.num_vertebrae))
-    print(f'{args.out_dir}: {info["num_images"]} phantom radiographs '
-          f'(seed {info["seed"]}) ready in {time.time() - start:.1f} s')
+    if args.kind == 'radiograph':
+        info = write_radiograph_dataset(
+            args.out_dir, num_images=args.num_images or 200, seed=args.seed,
+            val_fraction=args.val_fraction, image_size=args.image_size,
+            num_vertebrae=tuple(args.num_vertebrae or (5, 17)))
+        print(f'{args.out_dir}: {info["num_images"]} phantom radiographs '
+              f'(seed {info["seed"]}) ready in {time.time() - start:.1f} s')
+    else:
+        release = int(args.kind[-4:])
+        split = write_verse_phantoms(
+            args.out_dir, release=release, num_cases=args.num_images or 3,
+            seed=args.seed, num_vertebrae=tuple(args.num_vertebrae or (4, 7)))
+        print(f'{split}: VerSe {release} phantom cases ready in '
+              f'{time.time() - start:.1f} s')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,57 @@
+"""Write CT phantoms in the published VerSe 2019 / 2020 layouts."""
+import os.path as osp
+
+import numpy as np
+from tqdm import tqdm
+
+from ..formats.verse import verse_folder_names, write_verse_centroids
+from ..io import reorient, write_nifti
+from ..utils import atomic_dir, atomic_write_json
+from .ct import make_ct_phantom
+
+
+def _voxel_centroids(phantom, direction):
+    oriented = reorient(phantom.labels, direction)
+    inv = np.linalg.inv(oriented.affine)
+    return [
+        dict(label=v.label, voxel=inv[:3, :3] @ v.centroid + inv[:3, 3])
+        for v in phantom.vertebrae
+    ]
+
+
+def write_verse_phantoms(root, release=2019, num_cases=3, seed=0,
+                         num_vertebrae=(4, 7), progress=True):
+    """Write ``num_cases`` CT phantoms as the training split of a release.
+
+    Each case gets ``rawdata/<subject>/<stem>_ct.nii.gz``,
+    ``derivatives/<subject>/<stem>_seg-vert_msk.nii.gz`` and
+    ``..._seg-subreg_ctd.json`` (direction P, I, R, as VerSe ships them), plus
+    ``<stem>_truth.json`` with grades, heights and 3D keypoints (world RAS+
+    mm), which VerSe does not have. The split folder appears complete or not
+    at all.
+    """
+    split = verse_folder_names(release)[0]
+    with atomic_dir(osp.join(root, split)) as tmp:
+        for i in tqdm(range(num_cases), desc=f'VerSe {release} phantoms',
+                      disable=not progress):
+            ph = make_ct_phantom(seed * 1_000_003 + i,
+                                 num_vertebrae=num_vertebrae)
+            subject = f'sub-phantom{i:03d}'
+            stem = subject if release == 2019 else f'{subject}_dir-ax'
+            raw = osp.join(tmp, 'rawdata', subject)
+            der = osp.join(tmp, 'derivatives', subject)
+            write_nifti(ph.ct, osp.join(raw, f'{stem}_ct.nii.gz'))
+            write_nifti(ph.labels, osp.join(der, f'{stem}_seg-vert_msk.nii.gz'))
+            write_verse_centroids(
+                osp.join(der, f'{stem}_seg-subreg_ctd.json'), ('P', 'I', 'R'),
+                _voxel_centroids(ph, ('P', 'I', 'R')))
+            atomic_write_json(
+                osp.join(der, f'{stem}_truth.json'),
+                [dict(level=v.level, label=v.label,
+                      genant_grade=v.genant_grade,
+                      fracture_type=v.fracture_type,
+                      heights_mm=v.heights_mm,
+                      centroid=v.centroid.round(3).tolist(),
+                      keypoints=v.keypoints.round(3).tolist())
+                 for v in ph.vertebrae])
+    return osp.join(root, split)

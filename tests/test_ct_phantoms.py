@@ -1,0 +1,62 @@
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from spinemm.formats import (VERSE_LEVELS, centroids_to_world, index_verse,
+                             read_verse_centroids)
+from spinemm.io import read_nifti
+from spinemm.phantoms import make_ct_phantom, write_verse_phantoms
+from spinemm.phantoms.ct import HU
+
+
+@pytest.fixture(scope='module')
+def phantom():
+    return make_ct_phantom(5, num_vertebrae=(4, 4), fracture_prob=0.6)
+
+
+def test_geometry_labels_and_intensities(phantom):
+    ct, lab = phantom.ct, phantom.labels
+    assert ct.orientation == ('R', 'A', 'S') and ct.spacing == (1.5, ) * 3
+    np.testing.assert_array_equal(ct.affine, lab.affine)
+    assert [VERSE_LEVELS[v.label] for v in phantom.vertebrae] == \
+        [v.level for v in phantom.vertebrae]
+    inv = np.linalg.inv(ct.affine)
+    for v in phantom.vertebrae:
+        ijk = tuple(np.round(inv[:3, :3] @ v.centroid + inv[:3, 3]).astype(int))
+        assert lab.data[ijk] == v.label  # body centre inside its label
+        # the six keypoints are the heights, superior above inferior
+        kp = v.keypoints
+        assert np.linalg.norm(kp[5] - kp[0]) == pytest.approx(
+            v.heights_mm['anterior'])
+        assert np.linalg.norm(kp[3] - kp[2]) == pytest.approx(
+            v.heights_mm['posterior'])
+        assert kp[4, 2] > kp[1, 2]
+        assert kp[0, 1] > kp[2, 1]  # anterior points are further +y (A)
+    bone = ct.data[lab.data > 0]
+    assert np.median(bone) > HU['trabecular'] - 50
+    assert (ct.data < -900).any()  # air outside the body
+    assert sum(v.genant_grade > 0 for v in phantom.vertebrae) >= 1
+
+
+@pytest.mark.parametrize('release', [2019, 2020])
+def test_verse_layout_round_trip(tmp_path, release):
+    split_dir = write_verse_phantoms(str(tmp_path), release=release,
+                                     num_cases=2, num_vertebrae=(3, 4),
+                                     progress=False)
+    cases = index_verse(str(tmp_path))
+    assert len(cases) == 2 and {c['release'] for c in cases} == {release}
+    assert all(c['mask'] and c['centroids'] for c in cases)
+    for c in cases:
+        ctd = read_verse_centroids(c['centroids'])
+        assert ctd['direction'] == ('P', 'I', 'R')
+        mask = read_nifti(c['mask'])
+        truth = json.load(open(c['mask'].replace('_seg-vert_msk.nii.gz',
+                                                 '_truth.json')))
+        world = centroids_to_world(ctd, mask)
+        for t in truth:
+            # centroids are stored to 0.01 voxel (1.5 mm voxels)
+            assert np.linalg.norm(world[t['label']] - t['centroid']) < 0.02
+    assert osp.basename(split_dir) in ('dataset-verse19training',
+                                       'dataset-01training')
