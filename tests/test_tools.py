@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from conftest import QUICKSTART, ROOT, run_tool
+from conftest import QUICKSTART, run_tool
 
 
 @pytest.fixture(scope='module')

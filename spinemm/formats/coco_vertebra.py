@@ -6,12 +6,10 @@ spinemm adds optional fields that COCO readers ignore: ``level`` (C1..S1),
 ``genant_grade``, ``fracture_type`` and ``heights_mm`` on annotations, and
 ``pixel_spacing`` (mm, [row, col]) on images.
 """
-import json
-import os
-
 import numpy as np
 
 from ..anatomy import KEYPOINT_NAMES, SKELETON
+from ..utils import read_json
 
 
 def coco_categories(names=('vertebra', )):
@@ -62,13 +60,7 @@ def load_coco_json(path):
     Raises:
         FileNotFoundError / ValueError naming the file and what is wrong.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'COCO annotation file not found: {path}')
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path} is not valid JSON: {e}') from e
+    data = read_json(path, 'COCO annotation file')
     missing = [k for k in ('images', 'annotations', 'categories')
                if k not in data]
     if missing:

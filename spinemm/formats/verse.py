@@ -18,12 +18,11 @@ the axis directions (e.g. ``{"direction": ["P", "I", "R"]}``); the others give
 direction.
 """
 import glob
-import json
 import os.path as osp
 
 import numpy as np
 
-from ..utils import atomic_write_json
+from ..utils import atomic_write_json, read_json
 
 #: VerSe label -> level name (26 is the sacrum, 28 the transitional T13).
 VERSE_LEVELS = {
@@ -41,13 +40,7 @@ def read_verse_centroids(path):
         dict(direction=tuple of 3 axis codes, centroids=[dict(label, level,
         voxel=(X, Y, Z))]).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'VerSe centroid file not found: {path}')
-    try:
-        with open(path) as f:
-            entries = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path} is not valid JSON: {e}') from e
+    entries = read_json(path, 'VerSe centroid file')
     if not isinstance(entries, list) or not entries or \
             'direction' not in entries[0]:
         raise ValueError(f'{path}: a VerSe centroid file is a list whose first'

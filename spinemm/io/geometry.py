@@ -5,7 +5,6 @@ and undone by :func:`reorient` to the original codes. Resampling uses
 SimpleITK: linear interpolation for images, nearest neighbour for label maps,
 with the physical extent kept (the first voxel centre stays where it is).
 """
-import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 from nibabel import orientations as ornt

@@ -11,6 +11,17 @@ import shutil
 import tempfile
 
 
+def read_json(path, what='JSON file'):
+    """Load a JSON file; errors name the file and say what it should be."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{what} not found: {path}')
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path} is not valid JSON: {e}') from e
+
+
 def atomic_write_json(path, obj, **dump_kwargs) -> None:
     """Write ``obj`` as JSON to ``path`` through a temporary file."""
     folder = os.path.dirname(os.path.abspath(path))
