@@ -60,3 +60,32 @@ def test_verse_layout_round_trip(tmp_path, release):
             assert np.linalg.norm(world[t['label']] - t['centroid']) < 0.02
     assert osp.basename(split_dir) in ('dataset-verse19training',
                                        'dataset-01training')
+
+
+def test_drr_keypoints_are_projections_of_the_3d_ones(tmp_path):
+    from pycocotools.coco import COCO
+
+    from spinemm.phantoms import write_radiograph_dataset
+    out = tmp_path / 'drr'
+    write_radiograph_dataset(out, num_images=3, kind='drr',
+                             num_vertebrae=(3, 4), val_fraction=0.34,
+                             progress=False)
+    coco = COCO(str(out / 'annotations' / 'train.json'))
+    assert len(coco.getImgIds()) == 2
+    for ann in coco.loadAnns(coco.getAnnIds()):
+        img = coco.loadImgs(ann['image_id'])[0]
+        sp = img['pixel_spacing'][0]
+        kp = np.array(ann['keypoints']).reshape(6, 3)[:, :2]
+        # a parallel lateral projection keeps mid-sagittal distances
+        h = ann['heights_mm']
+        # (json stores coordinates and heights to 0.001)
+        assert np.linalg.norm(kp[5] - kp[0]) * sp == pytest.approx(
+            h['anterior'], abs=0.005)
+        assert np.linalg.norm(kp[3] - kp[2]) * sp == pytest.approx(
+            h['posterior'], abs=0.005)
+        # standard display: anterior (bottom_left) left of posterior, top up
+        assert kp[0, 0] < kp[2, 0] and kp[5, 1] < kp[0, 1]
+        m = coco.annToMask(ann)
+        for x, y in kp:  # on the projected body outline (within 2 px)
+            win = m[max(int(y) - 2, 0):int(y) + 3, max(int(x) - 2, 0):int(x) + 3]
+            assert win.any() and not win.all()

@@ -1,4 +1,5 @@
 from .ct import CTPhantom, CTVertebra, make_ct_phantom
+from .drr import make_lateral_drr
 from .radiograph import (PhantomVertebra, RadiographPhantom,
                          make_radiograph_phantom)
 from .radiograph_dataset import write_radiograph_dataset
@@ -6,6 +7,6 @@ from .verse_writer import write_verse_phantoms
 
 __all__ = [
     'CTPhantom', 'CTVertebra', 'PhantomVertebra', 'RadiographPhantom',
-    'make_ct_phantom', 'make_radiograph_phantom', 'write_radiograph_dataset',
+    'make_ct_phantom', 'make_lateral_drr', 'make_radiograph_phantom', 'write_radiograph_dataset',
     'write_verse_phantoms'
 ]

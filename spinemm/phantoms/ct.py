@@ -38,7 +38,8 @@ class CTVertebra:
 @dataclass
 class CTPhantom:
     ct: Volume  # int16 HU
-    labels: Volume  # uint8 VerSe labels
+    labels: Volume  # uint8 VerSe labels (whole vertebra)
+    bodies: Volume  # uint8 VerSe labels of the vertebral bodies only
     vertebrae: List[CTVertebra] = field(default_factory=list)
 
 
@@ -84,6 +85,7 @@ def make_ct_phantom(seed: int, num_vertebrae=(4, 7), spacing=1.5,
     ct[body_r < 1.0] = HU['fat']
     ct[body_r < 0.9] = HU['soft']
     labels = np.zeros(shape, np.uint8)
+    bodies = np.zeros(shape, np.uint8)
     cx, cy = centre(Z)
     dx, dy = X - cx, Y - cy
     # discs: a soft cylinder along the whole column, bodies drawn over it
@@ -118,6 +120,7 @@ def make_ct_phantom(seed: int, num_vertebrae=(4, 7), spacing=1.5,
         ct[arch | spine] = HU['cortical'] * 0.8
         ct[canal] = HU['canal']
         labels[body | arch | spine] = label
+        bodies[body] = label
         # truth in world mm (mid-sagittal plane: w = 0)
         cxi, cyi = centre(z[i])
         pts = {
@@ -140,4 +143,5 @@ def make_ct_phantom(seed: int, num_vertebrae=(4, 7), spacing=1.5,
     return CTPhantom(
         ct=Volume(np.round(ct).astype(np.int16), affine.copy()),
         labels=Volume(labels, affine.copy()),
+        bodies=Volume(bodies, affine.copy()),
         vertebrae=vertebrae[::-1])

@@ -22,6 +22,8 @@ from tqdm import tqdm
 
 from ..formats import coco_categories, vertebra_annotation
 from ..utils import atomic_dir, atomic_write_json
+from .ct import make_ct_phantom
+from .drr import make_lateral_drr
 from .radiograph import make_radiograph_phantom
 
 FORMAT_VERSION = 1
@@ -45,14 +47,21 @@ def _image_meta(stem, phantom):
 
 def write_radiograph_dataset(out_dir, num_images=200, seed=0, val_fraction=0.2,
                              image_size=256, num_vertebrae=(5, 17),
-                             progress=True):
+                             kind='radiograph', progress=True):
     """Write ``num_images`` phantoms to ``out_dir``; return the info dict.
 
     Image ``i`` uses seed ``seed * 1_000_003 + i``, so a dataset is fully
     determined by its parameters. The last ``round(num_images * val_fraction)``
     images form the validation split.
+
+    Args:
+        kind: ``'radiograph'`` (drawn 2D phantoms, ``image_size`` square) or
+            ``'drr'`` (lateral projections of CT phantoms, whose keypoints are
+            the projections of the 3D ones; size follows the CT).
     """
-    info = dict(format_version=FORMAT_VERSION, kind='radiograph2d',
+    if kind not in ('radiograph', 'drr'):
+        raise ValueError(f"kind must be 'radiograph' or 'drr', not {kind!r}")
+    info = dict(format_version=FORMAT_VERSION, kind=f'{kind}2d',
                 num_images=int(num_images), seed=int(seed),
                 val_fraction=float(val_fraction), image_size=int(image_size),
                 num_vertebrae=list(num_vertebrae))
@@ -61,6 +70,15 @@ def write_radiograph_dataset(out_dir, num_images=200, seed=0, val_fraction=0.2,
         with open(info_path) as f:
             if json.load(f) == info:
                 return info
+
+    def make(i):
+        s = seed * 1_000_003 + i
+        if kind == 'drr':
+            return make_lateral_drr(
+                make_ct_phantom(s, num_vertebrae=num_vertebrae))
+        return make_radiograph_phantom(s, image_size=image_size,
+                                       num_vertebrae=num_vertebrae)
+
     num_val = int(round(num_images * val_fraction))
     splits = {'train': dict(images=[], annotations=[]),
               'val': dict(images=[], annotations=[])}
@@ -68,11 +86,9 @@ def write_radiograph_dataset(out_dir, num_images=200, seed=0, val_fraction=0.2,
     with atomic_dir(out_dir) as tmp:
         for sub in ('images', 'annotations', 'meta'):
             os.makedirs(os.path.join(tmp, sub))
-        for i in tqdm(range(num_images), desc='phantoms', unit='img',
+        for i in tqdm(range(num_images), desc=f'{kind} phantoms', unit='img',
                       disable=not progress):
-            phantom = make_radiograph_phantom(
-                seed * 1_000_003 + i, image_size=image_size,
-                num_vertebrae=num_vertebrae)
+            phantom = make(i)
             stem = f'phantom_{i:05d}'
             cv2.imwrite(os.path.join(tmp, 'images', stem + '.png'),
                         phantom.image)
@@ -81,7 +97,8 @@ def write_radiograph_dataset(out_dir, num_images=200, seed=0, val_fraction=0.2,
             split = splits['val' if i >= num_images - num_val else 'train']
             split['images'].append(
                 dict(id=i + 1, file_name=meta['file_name'],
-                     height=image_size, width=image_size,
+                     height=phantom.image.shape[0],
+                     width=phantom.image.shape[1],
                      pixel_spacing=meta['pixel_spacing']))
             for v in phantom.vertebrae:
                 split['annotations'].append(

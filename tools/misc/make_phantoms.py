@@ -1,6 +1,7 @@
 """Write phantom datasets with exact ground truth.
 
     python tools/misc/make_phantoms.py data/phantom2d                 # radiographs: PNG + COCO
+    python tools/misc/make_phantoms.py data/drr2d --kind drr          # lateral DRRs of CT phantoms: PNG + COCO
     python tools/misc/make_phantoms.py data/verse --kind verse2019    # CT in the VerSe 2019 layout
     python tools/misc/make_phantoms.py data/verse --kind verse2020 --num-images 5
 
@@ -18,7 +19,7 @@ def main():
                                 formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument('out_dir', nargs='?', default='data/phantom2d')
     p.add_argument('--kind', default='radiograph',
-                   choices=['radiograph', 'verse2019', 'verse2020'])
+                   choices=['radiograph', 'drr', 'verse2019', 'verse2020'])
     p.add_argument('--num-images', type=int, default=None,
                    help='images (radiograph, default 200) or CT cases '
                    '(verse, default 3)')
@@ -29,12 +30,14 @@ def main():
                    metavar=('MIN', 'MAX'))
     args = p.parse_args()
     start = time.time()
-    if args.kind == 'radiograph':
+    if args.kind in ('radiograph', 'drr'):
+        default_n = (5, 17) if args.kind == 'radiograph' else (4, 7)
         info = write_radiograph_dataset(
             args.out_dir, num_images=args.num_images or 200, seed=args.seed,
             val_fraction=args.val_fraction, image_size=args.image_size,
-            num_vertebrae=tuple(args.num_vertebrae or (5, 17)))
-        print(f'{args.out_dir}: {info["num_images"]} phantom radiographs '
+            num_vertebrae=tuple(args.num_vertebrae or default_n),
+            kind=args.kind)
+        print(f'{args.out_dir}: {info["num_images"]} {args.kind} phantoms '
               f'(seed {info["seed"]}) ready in {time.time() - start:.1f} s')
     else:
         release = int(args.kind[-4:])
