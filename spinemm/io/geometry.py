@@ -69,3 +69,18 @@ def resample(volume: Volume, spacing, is_label=False, shape=None) -> Volume:
                         src.GetPixelID())
     meta = dict(volume.meta, resampled_from=tuple(old_spacing.tolist()))
     return _from_sitk(out, meta)
+
+
+def resample_to(volume: Volume, reference: Volume, is_label=False) -> Volume:
+    """``volume`` on ``reference``'s voxel grid, matched by world position.
+
+    Used to bring a segmentation stored in another orientation (e.g. RSNA's
+    sagittal NIfTI) onto a DICOM series' grid; voxels outside ``volume`` are 0.
+    """
+    src, ref = _to_sitk(volume), _to_sitk(
+        Volume(np.zeros(reference.data.shape, np.uint8), reference.affine))
+    interp = sitk.sitkNearestNeighbor if is_label else sitk.sitkLinear
+    out = sitk.Resample(src, ref, sitk.Transform(), interp, 0.0,
+                        src.GetPixelID())
+    return _from_sitk(out, dict(volume.meta, resampled_to=reference.meta.get(
+        'source')))

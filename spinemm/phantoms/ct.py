@@ -44,17 +44,22 @@ class CTPhantom:
 
 
 def make_ct_phantom(seed: int, num_vertebrae=(4, 7), spacing=1.5,
-                    fracture_prob=0.25) -> CTPhantom:
+                    fracture_prob=0.25, levels=None) -> CTPhantom:
     """Draw one CT phantom; the same seed gives the same one.
 
     The volumes have a diagonal affine: orientation ('R', 'A', 'S'), isotropic
     ``spacing`` mm, world coordinates in RAS+ mm (x to the patient's right, y
-    anterior, z superior).
+    anterior, z superior). ``levels`` (superior first, e.g. C1..T1) replaces
+    the random run of ``num_vertebrae`` consecutive levels; C1 and C2 are
+    drawn as small cervical bodies (no dens or ring).
     """
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(num_vertebrae[0], num_vertebrae[1] + 1))
-    start = int(rng.integers(0, len(TYPICAL_LEVELS) - n + 1))
-    levels = TYPICAL_LEVELS[start:start + n][::-1]  # inferior -> superior
+    if levels is None:
+        n = int(rng.integers(num_vertebrae[0], num_vertebrae[1] + 1))
+        start = int(rng.integers(0, len(TYPICAL_LEVELS) - n + 1))
+        levels = TYPICAL_LEVELS[start:start + n]
+    levels = list(levels)[::-1]  # inferior -> superior
+    n = len(levels)
     dims = [_level_dims(lv) * rng.uniform(0.96, 1.04, 3) for lv in levels]
     grades, types = _draw_fracture(rng, n, fracture_prob)
     heights = [_heights(d, g, t, rng) for d, g, t in zip(dims, grades, types)]

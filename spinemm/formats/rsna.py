@@ -1,0 +1,110 @@
+"""RSNA 2022 cervical spine fracture detection: layout and per-slice truth.
+
+Published layout::
+
+    <root>/train.csv                   StudyInstanceUID, patient_overall, C1..C7
+    <root>/train_bounding_boxes.csv    StudyInstanceUID, x, y, width, height,
+                                       slice_number
+    <root>/train_images/<StudyInstanceUID>/<slice_number>.dcm   axial CT
+    <root>/segmentations/<StudyInstanceUID>.nii                 (87 studies)
+
+Segmentation labels: 1-7 = C1-C7, 8-19 = T1-T12. The NIfTI is stored in a
+sagittal orientation; it is aligned to the axial series by world position
+(its affine and the DICOM geometry), never by array axes.
+"""
+import csv
+import os.path as osp
+
+import numpy as np
+
+from ..io import read_dicom_series, read_nifti, resample_to
+
+RSNA_VERTEBRAE = tuple(f'C{i}' for i in range(1, 8))
+TRAIN_COLUMNS = ('StudyInstanceUID', 'patient_overall') + RSNA_VERTEBRAE
+BOX_COLUMNS = ('StudyInstanceUID', 'x', 'y', 'width', 'height',
+               'slice_number')
+
+
+def _read_csv(path, columns):
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'RSNA file not found: {path}')
+    with open(path, newline='') as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f'{path}: missing column(s) {missing}')
+        return list(reader)
+
+
+def read_train_csv(path):
+    """{StudyInstanceUID: {'patient_overall': 0/1, 'C1': 0/1, ...}}."""
+    out = {}
+    for i, row in enumerate(_read_csv(path, TRAIN_COLUMNS), 2):
+        try:
+            out[row['StudyInstanceUID']] = {
+                k: int(row[k]) for k in TRAIN_COLUMNS[1:]
+            }
+        except ValueError as e:
+            raise ValueError(f'{path}, line {i}: labels must be 0/1: {e}')
+    return out
+
+
+def read_bounding_boxes(path):
+    """{StudyInstanceUID: [(slice_number, x, y, width, height), ...]}."""
+    out = {}
+    for row in _read_csv(path, BOX_COLUMNS):
+        out.setdefault(row['StudyInstanceUID'], []).append(
+            (int(float(row['slice_number'])), float(row['x']),
+             float(row['y']), float(row['width']), float(row['height'])))
+    return out
+
+
+def load_study(root, uid):
+    """Axial series and, where it exists, its segmentation on that grid.
+
+    Returns:
+        (series Volume, labels Volume or None); both in the series' voxel
+        order (column, row, slice) and ``series.meta['files']`` gives each
+        slice's file (its name is RSNA's slice_number).
+    """
+    series = read_dicom_series(osp.join(root, 'train_images', uid))
+    seg_path = osp.join(root, 'segmentations', f'{uid}.nii')
+    if not osp.isfile(seg_path):
+        seg_path += '.gz'
+    if not osp.isfile(seg_path):
+        return series, None
+    seg = read_nifti(seg_path)
+    seg = type(seg)(seg.data.astype(np.uint8), seg.affine, seg.meta)
+    return series, resample_to(seg, series, is_label=True)
+
+
+def slice_truth(labels):
+    """Per axial slice: visible ratio of C1-C7 and the box around them.
+
+    The visible ratio of vertebra v on slice k is its voxel count on k over
+    its largest count on any slice of the study (the RSNA seed's definition).
+
+    Returns:
+        ratios (num_slices, 7) float, boxes (num_slices, 4) x, y, w, h in
+        pixel coordinates of the axial image (NaN where no C1-C7 voxel).
+    """
+    data = labels.data  # (column, row, slice)
+    n = data.shape[2]
+    counts = np.stack([(data == v).sum(axis=(0, 1)) for v in range(1, 8)], 1)
+    peak = counts.max(0)
+    ratios = np.divide(counts, peak, out=np.zeros(counts.shape, float),
+                       where=peak > 0)
+    boxes = np.full((n, 4), np.nan)
+    cervical = (data >= 1) & (data <= 7)
+    for k in range(n):
+        cols, rows = np.nonzero(cervical[:, :, k])
+        if cols.size:
+            boxes[k] = (cols.min(), rows.min(), cols.max() + 1 - cols.min(),
+                        rows.max() + 1 - rows.min())
+    return ratios, boxes
+
+
+def slice_numbers(series):
+    """RSNA slice_number (the file stem) of each slice in series order."""
+    return [int(osp.splitext(osp.basename(f))[0])
+            for f in series.meta['files']]

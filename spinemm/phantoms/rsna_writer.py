@@ -1,0 +1,114 @@
+"""Write CT phantoms of the cervical spine in the RSNA 2022 layout."""
+import csv
+import os
+import os.path as osp
+
+import numpy as np
+import pydicom
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from tqdm import tqdm
+
+from ..formats.rsna import BOX_COLUMNS, RSNA_VERTEBRAE, TRAIN_COLUMNS
+from ..io import reorient, write_nifti
+from ..utils import atomic_dir
+from .ct import make_ct_phantom
+
+CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2'
+
+
+def _write_slice(path, pixels_hu, ipp_lps, spacing_rc, number, uid, series):
+    meta = pydicom.Dataset()
+    meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = pydicom.FileDataset(path, {}, file_meta=meta, preamble=b'\0' * 128)
+    ds.SOPClassUID = CT_IMAGE_STORAGE
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = uid
+    ds.SeriesInstanceUID = series
+    ds.Modality = 'CT'
+    ds.InstanceNumber = number
+    ds.ImagePositionPatient = [f'{v:.4f}' for v in ipp_lps]
+    ds.ImageOrientationPatient = ['1', '0', '0', '0', '1', '0']
+    ds.PixelSpacing = [f'{v:.4f}' for v in spacing_rc]
+    ds.SliceThickness = f'{spacing_rc[0]:.4f}'
+    ds.Rows, ds.Columns = pixels_hu.shape
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = 'MONOCHROME2'
+    ds.BitsAllocated = 16
+    ds.BitsStored = 12
+    ds.HighBit = 11
+    ds.PixelRepresentation = 0
+    ds.RescaleIntercept = '-1024'
+    ds.RescaleSlope = '1'
+    ds.PixelData = np.clip(pixels_hu + 1024, 0, 4095).astype(
+        np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+
+
+def write_rsna_phantoms(root, num_studies=3, seed=0, fracture_prob=0.3,
+                        reversed_every=0, progress=True):
+    """Write ``num_studies`` phantom studies (C1-T1) in the RSNA layout.
+
+    Slices are numbered from the head down (1 = most superior) unless a study
+    is one of every ``reversed_every``-th, which is numbered from the feet up,
+    as some RSNA studies are. Every study has a segmentation. Returns the
+    truth: {uid: list of vertebra dicts (level, genant_grade, ...)}.
+    """
+    truth = {}
+    with atomic_dir(root) as tmp:
+        os.makedirs(osp.join(tmp, 'train_images'))
+        os.makedirs(osp.join(tmp, 'segmentations'))
+        train_rows, box_rows = [], []
+        for s in tqdm(range(num_studies), desc='RSNA phantoms',
+                      disable=not progress):
+            ph = make_ct_phantom(seed * 1_000_003 + s,
+                                 levels=list(RSNA_VERTEBRAE) + ['T1'],
+                                 fracture_prob=fracture_prob)
+            uid = f'1.2.826.0.1.3680043.8.498.{seed}.{s + 1}'
+            series = f'{uid}.1'
+            ct = reorient(ph.ct, ('L', 'P', 'S'))
+            bodies = reorient(ph.bodies, ('L', 'P', 'S'))
+            n = ct.data.shape[2]
+            reverse = bool(reversed_every) and s % reversed_every == 0
+            folder = osp.join(tmp, 'train_images', uid)
+            os.makedirs(folder)
+            numbers = {}
+            for k in range(n):
+                number = k + 1 if reverse else n - k
+                numbers[k] = number
+                ras = ct.affine @ np.array([0, 0, k, 1.0])
+                _write_slice(
+                    osp.join(folder, f'{number}.dcm'), ct.data[:, :, k].T,
+                    ras[:3] * [-1, -1, 1], (ct.spacing[1], ct.spacing[0]),
+                    number, uid, series)
+            write_nifti(reorient(ph.labels, ('P', 'I', 'R')),
+                        osp.join(tmp, 'segmentations', f'{uid}.nii'))
+            fractured = {v.level: int(v.genant_grade > 0)
+                         for v in ph.vertebrae}
+            train_rows.append([uid, int(any(fractured[c]
+                                            for c in RSNA_VERTEBRAE))] +
+                              [fractured[c] for c in RSNA_VERTEBRAE])
+            for v in ph.vertebrae:
+                if v.level not in RSNA_VERTEBRAE or not v.genant_grade:
+                    continue
+                for k in range(n):
+                    cols, rows = np.nonzero(bodies.data[:, :, k] == v.label)
+                    if cols.size:
+                        box_rows.append([
+                            uid, float(cols.min()), float(rows.min()),
+                            float(cols.max() + 1 - cols.min()),
+                            float(rows.max() + 1 - rows.min()), numbers[k]
+                        ])
+            truth[uid] = [
+                dict(level=v.level, genant_grade=v.genant_grade,
+                     fracture_type=v.fracture_type) for v in ph.vertebrae
+            ]
+        for name, header, rows in (('train.csv', TRAIN_COLUMNS, train_rows),
+                                   ('train_bounding_boxes.csv', BOX_COLUMNS,
+                                    box_rows)):
+            with open(osp.join(tmp, name), 'w', newline='') as f:
+                w = csv.writer(f)
+                w.writerow(header)
+                w.writerows(rows)
+    return truth

@@ -1,0 +1,80 @@
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from spinemm.formats.rsna import (RSNA_VERTEBRAE, load_study,
+                                  read_bounding_boxes, read_train_csv,
+                                  slice_numbers, slice_truth)
+from spinemm.io import read_nifti, reorient
+from spinemm.phantoms import write_rsna_phantoms
+
+
+@pytest.fixture(scope='module')
+def rsna(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('rsna') / 'rsna')
+    truth = write_rsna_phantoms(root, num_studies=2, seed=4,
+                                fracture_prob=0.5, reversed_every=2,
+                                progress=False)
+    return root, truth
+
+
+def test_train_csv_matches_truth(rsna):
+    root, truth = rsna
+    labels = read_train_csv(osp.join(root, 'train.csv'))
+    assert set(labels) == set(truth)
+    for uid, verts in truth.items():
+        grades = {v['level']: v['genant_grade'] for v in verts}
+        for c in RSNA_VERTEBRAE:
+            assert labels[uid][c] == int(grades[c] > 0)
+        assert labels[uid]['patient_overall'] == int(
+            any(labels[uid][c] for c in RSNA_VERTEBRAE))
+
+
+def test_segmentation_aligns_to_the_axial_series_by_position(rsna):
+    root, truth = rsna
+    for uid in truth:
+        series, labels = load_study(root, uid)
+        # the segmentation is stored sagittally, in another axis order
+        seg = read_nifti(osp.join(root, 'segmentations', f'{uid}.nii'))
+        assert seg.orientation == ('P', 'I', 'R')
+        assert series.orientation == labels.orientation == ('L', 'P', 'S')
+        expected = reorient(seg, ('L', 'P', 'S')).data
+        np.testing.assert_array_equal(labels.data, expected)
+        # bone where the labels are: HU decoded through the rescale
+        assert np.median(series.data[labels.data > 0]) > 150
+
+
+def test_slice_truth_and_boxes(rsna):
+    root, truth = rsna
+    boxes = read_bounding_boxes(osp.join(root, 'train_bounding_boxes.csv'))
+    reversed_seen = set()
+    for uid, verts in truth.items():
+        series, labels = load_study(root, uid)
+        ratios, cbox = slice_truth(labels)
+        assert ratios.shape == (series.data.shape[2], 7)
+        assert np.allclose(ratios.max(0), 1.0)
+        for v in range(7):  # each vertebra is seen on one run of slices
+            seen = np.nonzero(ratios[:, v] > 0)[0]
+            assert (np.diff(seen) == 1).all()
+        # series order is inferior -> superior: C1 on higher slices than C7
+        assert np.argmax(ratios[:, 0]) > np.argmax(ratios[:, 6])
+        numbers = slice_numbers(series)
+        reversed_seen.add(numbers[0] < numbers[-1])
+        for number, x, y, w, h in boxes.get(uid, []):
+            k = numbers.index(number)
+            # a fracture box lies on a slice showing C1-C7, inside their box
+            assert ratios[k].max() > 0
+            bx, by, bw, bh = cbox[k]
+            assert bx <= x and by <= y and x + w <= bx + bw + 1e-6
+        fractured = [v['level'] for v in verts
+                     if v['genant_grade'] and v['level'] in RSNA_VERTEBRAE]
+        assert bool(boxes.get(uid)) == bool(fractured)
+    assert reversed_seen == {True, False}, 'both slice numberings written'
+
+
+def test_missing_columns_are_named(tmp_path):
+    bad = tmp_path / 'train.csv'
+    bad.write_text('StudyInstanceUID,C1\n1.2,0\n')
+    with pytest.raises(ValueError, match='patient_overall'):
+        read_train_csv(str(bad))
