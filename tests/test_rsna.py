@@ -78,3 +78,39 @@ def test_missing_columns_are_named(tmp_path):
     bad.write_text('StudyInstanceUID,C1\n1.2,0\n')
     with pytest.raises(ValueError, match='patient_overall'):
         read_train_csv(str(bad))
+
+
+def test_reverse_detection_and_sequences(rsna):
+    from spinemm.formats.rsna import is_reversed, vertebra_sequences
+    root, truth = rsna
+    flags = []
+    for uid in truth:
+        series, labels = load_study(root, uid)
+        flags.append(is_reversed(series))
+        ratios, _ = slice_truth(labels)
+        seqs = vertebra_sequences(ratios, num_slices=24)
+        for v, seq in enumerate(seqs):
+            assert len(seq) == 24 and (np.diff(seq) >= 0).all()
+            assert (ratios[seq, v] > 0).all()  # every pick shows the vertebra
+    assert sorted(flags) == [False, True]
+
+
+def test_folds_are_stratified_seeded_and_drop_relabelled():
+    from spinemm.formats.rsna import assign_folds
+    rng = np.random.default_rng(0)
+    labels = {}
+    for i in range(200):
+        c = (rng.random(7) < [0.07, 0.14, 0.04, 0.05, 0.08, 0.14, 0.2]).astype(int)
+        labels[f'1.2.{i}'] = dict(patient_overall=int(c.any()),
+                                  **{f'C{j + 1}': int(c[j]) for j in range(7)})
+    folds = assign_folds(labels, n_folds=5, seed=1, drop=['1.2.0'])
+    assert '1.2.0' not in folds and len(folds) == 199
+    assert folds == assign_folds(labels, n_folds=5, seed=1, drop=['1.2.0'])
+    sizes = np.bincount(list(folds.values()))
+    assert sizes.min() >= 38 and sizes.max() <= 41
+    # each fold's positive rate stays near the overall one
+    pos = np.array([labels[u]['patient_overall'] for u in folds])
+    fold = np.array(list(folds.values()))
+    overall = pos.mean()
+    for f in range(5):
+        assert abs(pos[fold == f].mean() - overall) < 0.05

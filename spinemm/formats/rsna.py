@@ -108,3 +108,53 @@ def slice_numbers(series):
     """RSNA slice_number (the file stem) of each slice in series order."""
     return [int(osp.splitext(osp.basename(f))[0])
             for f in series.meta['files']]
+
+
+def is_reversed(series):
+    """True when slice_number grows towards the head (RSNA numbers most
+    studies from the head down; some the other way)."""
+    numbers = slice_numbers(series)
+    # series slices run inferior -> superior (ordered by position)
+    return len(numbers) > 1 and numbers[-1] > numbers[0]
+
+
+def vertebra_sequences(ratios, num_slices=24, min_ratio=0.0):
+    """For each of C1-C7, ``num_slices`` evenly spaced slice indices over the
+    slices where it is visible (ratio > ``min_ratio``); None if never seen.
+
+    Works the same on ground-truth ratios and on a model's predicted ratios.
+    """
+    out = []
+    for v in range(ratios.shape[1]):
+        seen = np.nonzero(ratios[:, v] > min_ratio)[0]
+        if seen.size == 0:
+            out.append(None)
+            continue
+        pick = np.linspace(seen[0], seen[-1], num_slices)
+        out.append(np.round(pick).astype(int))
+    return out
+
+
+def assign_folds(train_labels, n_folds=5, seed=0, drop=()):
+    """Multilabel-stratified k-fold over studies (one study per patient).
+
+    Args:
+        train_labels: ``read_train_csv`` output.
+        drop: StudyInstanceUIDs to leave out (the seed's relabel list of
+            mislabelled studies).
+
+    Returns:
+        {uid: fold} with folds 0..n_folds-1, stratified on patient_overall
+        and C1-C7 (iterative stratification), the same for the same seed.
+    """
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+    uids = sorted(u for u in train_labels if u not in set(drop))
+    y = np.array([[train_labels[u][k] for k in TRAIN_COLUMNS[1:]]
+                  for u in uids])
+    kfold = MultilabelStratifiedKFold(n_splits=n_folds, shuffle=True,
+                                      random_state=seed)
+    folds = {}
+    for fold, (_, test_idx) in enumerate(kfold.split(np.zeros(len(uids)), y)):
+        for i in test_idx:
+            folds[uids[i]] = fold
+    return folds
