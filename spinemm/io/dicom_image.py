@@ -61,6 +61,41 @@ def read_dicom_image(path, apply_window=False):
                                 photometric=photometric, inverted=inverted)
 
 
+def grey_dicom_dataset(sop_class_uid, modality, pixels, bits_stored=16):
+    """A minimal single-frame grey DICOM dataset around uint16 ``pixels``
+    (file meta, UIDs, image pixel module); the caller adds geometry."""
+    meta = pydicom.Dataset()
+    meta.MediaStorageSOPClassUID = sop_class_uid
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = pydicom.FileDataset('', {}, file_meta=meta, preamble=b'\0' * 128)
+    ds.SOPClassUID = sop_class_uid
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = modality
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = 'MONOCHROME2'
+    ds.BitsAllocated = 16
+    ds.BitsStored = bits_stored
+    ds.HighBit = bits_stored - 1
+    ds.PixelRepresentation = 0
+    ds.PixelData = np.asarray(pixels, np.uint16).tobytes()
+    return ds
+
+
+def save_dicom(ds, path):
+    """Save through a temporary name in the same folder, then rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f'.{os.path.basename(path)}.tmp')
+    try:
+        ds.save_as(tmp, enforce_file_format=True)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def write_dicom_radiograph(path, image, spacing, spacing_tag='PixelSpacing',
                            monochrome1=False, **attributes):
     """Write an 8/16-bit grey image as a DX DICOM file (used by the phantoms).
@@ -74,34 +109,12 @@ def write_dicom_radiograph(path, image, spacing, spacing_tag='PixelSpacing',
     pixels = image.astype(np.uint16)
     if monochrome1:
         pixels = (pixels.max() + pixels.min() - pixels).astype(np.uint16)
-    meta = pydicom.Dataset()
-    meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.1.1'  # DX
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = pydicom.FileDataset(str(path), {}, file_meta=meta, preamble=b'\0' * 128)
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds = grey_dicom_dataset('1.2.840.10008.5.1.4.1.1.1.1', 'DX', pixels)
     ds.StudyInstanceUID = generate_uid()
     ds.SeriesInstanceUID = generate_uid()
-    ds.Modality = 'DX'
-    ds.Rows, ds.Columns = pixels.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = 'MONOCHROME1' if monochrome1 else \
-        'MONOCHROME2'
-    ds.BitsAllocated = 16
-    ds.BitsStored = 16
-    ds.HighBit = 15
-    ds.PixelRepresentation = 0
+    if monochrome1:
+        ds.PhotometricInterpretation = 'MONOCHROME1'
     setattr(ds, spacing_tag, [f'{float(s):.6g}' for s in spacing])
     for key, value in attributes.items():
         setattr(ds, key, value)
-    ds.PixelData = pixels.tobytes()
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f'.{os.path.basename(path)}.tmp')
-    try:
-        ds.save_as(tmp, enforce_file_format=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_dicom(ds, path)

@@ -4,46 +4,31 @@ import os
 import os.path as osp
 
 import numpy as np
-import pydicom
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from tqdm import tqdm
 
 from ..formats.rsna import BOX_COLUMNS, RSNA_VERTEBRAE, TRAIN_COLUMNS
 from ..io import reorient, write_nifti
+from ..io.dicom_image import grey_dicom_dataset, save_dicom
 from ..utils import atomic_dir
 from .ct import make_ct_phantom
 
 CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2'
 
 
-def _write_slice(path, pixels_hu, ipp_lps, spacing_rc, number, uid, series):
-    meta = pydicom.Dataset()
-    meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = pydicom.FileDataset(path, {}, file_meta=meta, preamble=b'\0' * 128)
-    ds.SOPClassUID = CT_IMAGE_STORAGE
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+def _write_slice(path, pixels_hu, ipp_lps, spacing_rc, thickness, number, uid,
+                 series):
+    pixels = np.clip(pixels_hu + 1024, 0, 4095)
+    ds = grey_dicom_dataset(CT_IMAGE_STORAGE, 'CT', pixels, bits_stored=12)
     ds.StudyInstanceUID = uid
     ds.SeriesInstanceUID = series
-    ds.Modality = 'CT'
     ds.InstanceNumber = number
     ds.ImagePositionPatient = [f'{v:.4f}' for v in ipp_lps]
     ds.ImageOrientationPatient = ['1', '0', '0', '0', '1', '0']
     ds.PixelSpacing = [f'{v:.4f}' for v in spacing_rc]
-    ds.SliceThickness = f'{spacing_rc[0]:.4f}'
-    ds.Rows, ds.Columns = pixels_hu.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = 'MONOCHROME2'
-    ds.BitsAllocated = 16
-    ds.BitsStored = 12
-    ds.HighBit = 11
-    ds.PixelRepresentation = 0
+    ds.SliceThickness = f'{thickness:.4f}'
     ds.RescaleIntercept = '-1024'
     ds.RescaleSlope = '1'
-    ds.PixelData = np.clip(pixels_hu + 1024, 0, 4095).astype(
-        np.uint16).tobytes()
-    ds.save_as(path, enforce_file_format=True)
+    save_dicom(ds, path)
 
 
 def write_rsna_phantoms(root, num_studies=3, seed=0, fracture_prob=0.3,
@@ -81,7 +66,7 @@ def write_rsna_phantoms(root, num_studies=3, seed=0, fracture_prob=0.3,
                 _write_slice(
                     osp.join(folder, f'{number}.dcm'), ct.data[:, :, k].T,
                     ras[:3] * [-1, -1, 1], (ct.spacing[1], ct.spacing[0]),
-                    number, uid, series)
+                    ct.spacing[2], number, uid, series)
             write_nifti(reorient(ph.labels, ('P', 'I', 'R')),
                         osp.join(tmp, 'segmentations', f'{uid}.nii'))
             fractured = {v.level: int(v.genant_grade > 0)
