@@ -14,6 +14,8 @@ import pydicom
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from ..utils.atomic import atomic_file
+
 
 def read_dicom_image(path, apply_window=False):
     """Return ``(image, spacing, meta)`` of a single-frame DICOM file.
@@ -85,15 +87,8 @@ def grey_dicom_dataset(sop_class_uid, modality, pixels, bits_stored=16):
 
 def save_dicom(ds, path):
     """Save through a temporary name in the same folder, then rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f'.{os.path.basename(path)}.tmp')
-    try:
+    with atomic_file(path) as tmp:
         ds.save_as(tmp, enforce_file_format=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def write_dicom_radiograph(path, image, spacing, spacing_tag='PixelSpacing',

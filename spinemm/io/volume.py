@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 import nibabel as nib
 import numpy as np
 
+from ..utils.atomic import atomic_file
+
 
 @dataclass
 class Volume:
@@ -45,13 +47,6 @@ def read_nifti(path) -> Volume:
 
 def write_nifti(volume: Volume, path) -> None:
     """Write ``volume`` to ``path`` (.nii or .nii.gz) through a temporary name."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     suffix = '.nii.gz' if str(path).endswith('.gz') else '.nii'
-    tmp = os.path.join(folder, f'.{os.path.basename(path)}.tmp{suffix}')
-    try:
+    with atomic_file(path, suffix) as tmp:
         nib.save(volume.to_nifti(), tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

@@ -22,20 +22,28 @@ def read_json(path, what='JSON file'):
         raise ValueError(f'{path} is not valid JSON: {e}') from e
 
 
-def atomic_write_json(path, obj, **dump_kwargs) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file."""
+@contextlib.contextmanager
+def atomic_file(path, suffix='.tmp'):
+    """Yield a temporary path beside ``path``; rename it to ``path`` when the
+    block succeeds, remove it when it fails. ``suffix`` keeps writers that
+    choose the format by extension (``.nii.gz``) happy."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix='.' + os.path.basename(path) + '.', suffix='.tmp', dir=folder)
+        prefix='.' + os.path.basename(path) + '.', suffix=suffix, dir=folder)
+    os.close(fd)
     try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, **dump_kwargs)
+        yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
-        raise
+
+
+def atomic_write_json(path, obj, **dump_kwargs) -> None:
+    """Write ``obj`` as JSON to ``path`` through a temporary file."""
+    with atomic_file(path) as tmp, open(tmp, 'w') as f:
+        json.dump(obj, f, **dump_kwargs)
 
 
 @contextlib.contextmanager
