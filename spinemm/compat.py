@@ -34,8 +34,8 @@ upstream release would make it unnecessary; none edits an installed file.
    through ``pkg_resources``, which is deprecated (removed in setuptools 82),
    slow (reloaded on every lookup) and points editable installs at
    site-packages. spinemm registers its own ``spinemm::`` scope and finds
-   package folders with ``importlib`` (what mmengine's main branch does since
-   open-mmlab/mmengine #1600, unreleased as of 0.10.7).
+   package folders with ``importlib``. No mmengine release after 0.10.7
+   changes this.
 """
 import functools
 import logging
