@@ -17,7 +17,7 @@ import os.path as osp
 
 import numpy as np
 
-from ..io import read_dicom_series, read_nifti, resample_to
+from ..io import Volume, read_dicom_series, read_nifti, resample_to
 
 RSNA_VERTEBRAE = tuple(f'C{i}' for i in range(1, 8))
 TRAIN_COLUMNS = ('StudyInstanceUID', 'patient_overall') + RSNA_VERTEBRAE
@@ -74,7 +74,7 @@ def load_study(root, uid):
     if not osp.isfile(seg_path):
         return series, None
     seg = read_nifti(seg_path)
-    seg = type(seg)(seg.data.astype(np.uint8), seg.affine, seg.meta)
+    seg = Volume(seg.data.astype(np.uint8), seg.affine, seg.meta)
     return series, resample_to(seg, series, is_label=True)
 
 

@@ -20,8 +20,6 @@ direction.
 import glob
 import os.path as osp
 
-import numpy as np
-
 from ..utils import atomic_write_json, read_json
 
 #: VerSe label -> level name (26 is the sacrum, 28 the transitional T13).
@@ -80,9 +78,8 @@ def centroids_to_world(ctd, volume):
     """
     from ..io import reorient
     oriented = reorient(volume, ctd['direction'])
-    a = oriented.affine
     return {
-        c['label']: a[:3, :3] @ np.asarray(c['voxel']) + a[:3, 3]
+        c['label']: oriented.voxel_to_world(c['voxel'])[0]
         for c in ctd['centroids']
     }
 

@@ -14,9 +14,7 @@ import warnings
 import numpy as np
 import pydicom
 
-from .volume import Volume
-
-_LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+from .volume import LPS_TO_RAS, Volume
 
 
 def _headers(folder):
@@ -116,7 +114,7 @@ def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1) -> Volume:
     affine_lps[:3, 2] = normal * step
     affine_lps[:3, 3] = positions[order[0]]
     return Volume(
-        data, _LPS_TO_RAS @ affine_lps,
+        data, LPS_TO_RAS @ affine_lps,
         dict(source=str(folder), series_uid=uids[0] if series_uid is None
              else series_uid, files=[headers[i][0] for i in order],
              gaps=gaps))

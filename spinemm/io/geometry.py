@@ -9,9 +9,9 @@ import numpy as np
 import SimpleITK as sitk
 from nibabel import orientations as ornt
 
-from .volume import Volume
+from .volume import LPS_TO_RAS, Volume
 
-_LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
+_LPS_TO_RAS = LPS_TO_RAS[:3, :3]
 
 
 def reorient(volume: Volume, codes=('R', 'A', 'S')) -> Volume:

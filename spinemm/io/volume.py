@@ -8,6 +8,10 @@ import numpy as np
 from ..utils.atomic import atomic_file
 
 
+#: DICOM's LPS+ world axes <-> NIfTI's RAS+ (the same matrix both ways).
+LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
 @dataclass
 class Volume:
     """Voxels in nibabel's index order (i, j, k) and a RAS+ affine (mm).
@@ -28,6 +32,17 @@ class Volume:
     def orientation(self):
         """Axis codes, e.g. ('L', 'P', 'S'): where i, j, k point to."""
         return nib.aff2axcodes(self.affine)
+
+    def voxel_to_world(self, ijk):
+        """(N, 3) voxel coordinates -> (N, 3) world RAS+ mm."""
+        ijk = np.atleast_2d(np.asarray(ijk, float))
+        return ijk @ self.affine[:3, :3].T + self.affine[:3, 3]
+
+    def world_to_voxel(self, xyz):
+        """(N, 3) world RAS+ mm -> (N, 3) voxel coordinates (not rounded)."""
+        inv = np.linalg.inv(self.affine)
+        xyz = np.atleast_2d(np.asarray(xyz, float))
+        return xyz @ inv[:3, :3].T + inv[:3, 3]
 
     def to_nifti(self):
         return nib.Nifti1Image(self.data, self.affine)

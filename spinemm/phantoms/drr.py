@@ -28,10 +28,9 @@ def make_lateral_drr(phantom) -> RadiographPhantom:
     img = np.clip((line - lo) / max(hi - lo, 1e-6), 0, 1) * 255
     image = np.round(img.T).astype(np.uint8)  # rows = z (S->I), cols = y
     sp_col, sp_row = ct.spacing[1], ct.spacing[2]
-    inv = np.linalg.inv(ct.affine)
 
     def to_px(world):
-        ijk = (inv[:3, :3] @ np.asarray(world, float).T).T + inv[:3, 3]
+        ijk = ct.world_to_voxel(world)
         # voxel index -> COCO pixel coordinate (pixel centre at index + 0.5)
         return np.stack([ijk[:, 1] + 0.5, ijk[:, 2] + 0.5], 1)
 

@@ -8,6 +8,7 @@ from tqdm import tqdm
 
 from ..formats.rsna import BOX_COLUMNS, RSNA_VERTEBRAE, TRAIN_COLUMNS
 from ..io import reorient, write_nifti
+from ..io.volume import LPS_TO_RAS
 from ..io.dicom_image import grey_dicom_dataset, save_dicom
 from ..utils import atomic_dir
 from .ct import make_ct_phantom
@@ -62,10 +63,10 @@ def write_rsna_phantoms(root, num_studies=3, seed=0, fracture_prob=0.3,
             for k in range(n):
                 number = k + 1 if reverse else n - k
                 numbers[k] = number
-                ras = ct.affine @ np.array([0, 0, k, 1.0])
+                ras = ct.voxel_to_world([0, 0, k])[0]
                 _write_slice(
                     osp.join(folder, f'{number}.dcm'), ct.data[:, :, k].T,
-                    ras[:3] * [-1, -1, 1], (ct.spacing[1], ct.spacing[0]),
+                    LPS_TO_RAS[:3, :3] @ ras, (ct.spacing[1], ct.spacing[0]),
                     ct.spacing[2], number, uid, series)
             write_nifti(reorient(ph.labels, ('P', 'I', 'R')),
                         osp.join(tmp, 'segmentations', f'{uid}.nii'))

@@ -1,7 +1,6 @@
 """Write CT phantoms in the published VerSe 2019 / 2020 layouts."""
 import os.path as osp
 
-import numpy as np
 from tqdm import tqdm
 
 from ..formats.verse import verse_folder_names, write_verse_centroids
@@ -12,9 +11,8 @@ from .ct import make_ct_phantom
 
 def _voxel_centroids(phantom, direction):
     oriented = reorient(phantom.labels, direction)
-    inv = np.linalg.inv(oriented.affine)
     return [
-        dict(label=v.label, voxel=inv[:3, :3] @ v.centroid + inv[:3, 3])
+        dict(label=v.label, voxel=oriented.world_to_voxel(v.centroid)[0])
         for v in phantom.vertebrae
     ]
 
