@@ -25,15 +25,20 @@ def reorient(volume: Volume, codes=('R', 'A', 'S')) -> Volume:
     return Volume(np.ascontiguousarray(data), affine, meta)
 
 
-def _to_sitk(volume):
-    img = sitk.GetImageFromArray(np.ascontiguousarray(volume.data.T))
-    rot_zoom = volume.affine[:3, :3]
+def _set_geometry(img, affine):
+    """Give a SimpleITK image (LPS+) the grid of a RAS+ affine."""
+    rot_zoom = affine[:3, :3]
     spacing = np.linalg.norm(rot_zoom, axis=0)
     direction_lps = _LPS_TO_RAS @ (rot_zoom / spacing)
     img.SetSpacing([float(s) for s in spacing])
     img.SetDirection([float(v) for v in direction_lps.ravel()])
-    img.SetOrigin([float(v) for v in _LPS_TO_RAS @ volume.affine[:3, 3]])
+    img.SetOrigin([float(v) for v in _LPS_TO_RAS @ affine[:3, 3]])
     return img
+
+
+def _to_sitk(volume):
+    img = sitk.GetImageFromArray(np.ascontiguousarray(volume.data.T))
+    return _set_geometry(img, volume.affine)
 
 
 def _from_sitk(img, meta):
@@ -60,10 +65,10 @@ def resample(volume: Volume, spacing, is_label=False, shape=None) -> Volume:
         extent = old_spacing * np.array(volume.data.shape)
         shape = np.maximum(np.round(extent / new_spacing), 1).astype(int)
     src = _to_sitk(volume)
-    ref = sitk.Image([int(s) for s in shape], src.GetPixelIDValue())
-    ref.SetSpacing([float(s) for s in new_spacing])
-    ref.SetDirection(src.GetDirection())
-    ref.SetOrigin(src.GetOrigin())
+    affine = volume.affine.copy()
+    affine[:3, :3] = affine[:3, :3] / old_spacing * new_spacing
+    ref = _set_geometry(
+        sitk.Image([int(s) for s in shape], src.GetPixelIDValue()), affine)
     interp = sitk.sitkNearestNeighbor if is_label else sitk.sitkLinear
     out = sitk.Resample(src, ref, sitk.Transform(), interp, 0.0,
                         src.GetPixelID())
@@ -77,8 +82,10 @@ def resample_to(volume: Volume, reference: Volume, is_label=False) -> Volume:
     Used to bring a segmentation stored in another orientation (e.g. RSNA's
     sagittal NIfTI) onto a DICOM series' grid; voxels outside ``volume`` are 0.
     """
-    src, ref = _to_sitk(volume), _to_sitk(
-        Volume(np.zeros(reference.data.shape, np.uint8), reference.affine))
+    src = _to_sitk(volume)
+    ref = _set_geometry(
+        sitk.Image([int(s) for s in reference.data.shape], sitk.sitkUInt8),
+        reference.affine)
     interp = sitk.sitkNearestNeighbor if is_label else sitk.sitkLinear
     out = sitk.Resample(src, ref, sitk.Transform(), interp, 0.0,
                         src.GetPixelID())
