@@ -17,7 +17,8 @@ import numpy as np
 from ..anatomy import KEYPOINT_NAMES, TYPICAL_LEVELS
 from ..formats.verse import LEVEL_TO_VERSE
 from ..io.volume import Volume
-from .radiograph import _draw_fracture, _endplate, _heights, _level_dims
+from .radiograph import (_draw_fracture, _endplate, _heights, _level_dims,
+                         _stack_bodies)
 
 HU = dict(air=-1000, fat=-100, soft=40, disc=80, canal=20, trabecular=220,
           cortical=750)
@@ -65,11 +66,7 @@ def make_ct_phantom(seed: int, num_vertebrae=(4, 7), spacing=1.5,
     heights = [_heights(d, g, t, rng) for d, g, t in zip(dims, grades, types)]
 
     # body centres along z (mm), inferior first, then the volume around them
-    z = [max(heights[0][0], heights[0][2]) / 2 + 10]
-    for i in range(1, n):
-        z.append(z[-1] + max(heights[i - 1][0], heights[i - 1][2]) / 2 +
-                 dims[i][2] + max(heights[i][0], heights[i][2]) / 2)
-    length = z[-1] + max(heights[-1][0], heights[-1][2]) / 2 + 10
+    z, length = _stack_bodies(heights, [d[2] for d in dims[1:]], margin=10)
     depth_max = max(d[1] for d in dims)
     size_mm = np.array([depth_max * 2.6, depth_max * 3.2, length])
     shape = np.ceil(size_mm / spacing).astype(int)

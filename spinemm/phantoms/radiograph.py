@@ -94,6 +94,17 @@ def _body_outline(ha, hm, hp, depth):
     return outline, keypoints
 
 
+def _stack_bodies(heights, gaps, margin=0.0):
+    """Centre of each body along the column (mm, inferior first) and the
+    column's length, with ``gaps`` (discs) between bodies and ``margin`` at
+    both ends. A body's extent is its larger of anterior/posterior height."""
+    half = [max(h[0], h[2]) / 2 for h in heights]
+    centres = [margin + half[0]]
+    for i in range(1, len(heights)):
+        centres.append(centres[-1] + half[i - 1] + gaps[i - 1] + half[i])
+    return centres, centres[-1] + half[-1] + margin
+
+
 def _centreline(total_len, rng, n_steps=400):
     """Points and unit tangents (towards the head) of a smooth curve (mm)."""
     s = np.linspace(0, total_len, n_steps)
@@ -185,12 +196,7 @@ def make_radiograph_phantom(seed: int,
     heights = [_heights(d, g, t, rng) for d, g, t in zip(dims, grades, types)]
 
     # arc-length position of each body centre (mm), inferior first
-    gaps = [d[2] for d in dims[1:]]
-    half = [max(h[0], h[2]) / 2 for h in heights]
-    centres = [half[0]]
-    for i in range(1, n):
-        centres.append(centres[-1] + half[i - 1] + gaps[i - 1] + half[i])
-    total = centres[-1] + half[-1]
+    centres, total = _stack_bodies(heights, [d[2] for d in dims[1:]])
     s, line, tangents = _centreline(total, rng)
 
     facing = 'left' if rng.random() < 0.5 else 'right'
