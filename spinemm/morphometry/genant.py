@@ -50,10 +50,10 @@ class VertebraMorphometry:
     incomplete: bool = False
 
 
-def _spine_order(keypoints, levels):
+def _spine_order(keypoints, level_index):
     """Indices from superior to inferior."""
-    if levels is not None and all(lv in LEVELS for lv in levels):
-        return np.argsort([LEVELS.index(lv) for lv in levels], kind='stable')
+    if level_index is not None:
+        return np.argsort(level_index, kind='stable')
     centres = np.nanmean(keypoints, axis=1)  # (N, 2)
     if len(centres) < 2 or not np.isfinite(centres).all():
         return np.argsort(centres[:, 1], kind='stable')
@@ -65,13 +65,13 @@ def _spine_order(keypoints, levels):
     return np.argsort(-(d @ axis), kind='stable')
 
 
-def _neighbours(order, levels):
+def _neighbours(order, level_index):
     """For each input index, the indices of its adjacent vertebrae."""
     result = {int(i): [] for i in order}
     for a, b in zip(order[:-1], order[1:]):
-        if levels is not None and all(lv in LEVELS for lv in levels):
-            if abs(LEVELS.index(levels[a]) - LEVELS.index(levels[b])) != 1:
-                continue  # a missing level between them
+        if level_index is not None and \
+                abs(level_index[a] - level_index[b]) != 1:
+            continue  # a missing level between them
         result[int(a)].append(int(b))
         result[int(b)].append(int(a))
     return result
@@ -107,8 +107,12 @@ def assess_column(keypoints,
     missing_mask |= ~np.isfinite(kps).all(-1)
     clean = np.where(missing_mask[..., None], np.nan, kps)
     heights = vertebral_heights(clean, spacing)
-    order = _spine_order(clean, levels)
-    neighbours = _neighbours(order, levels)
+    # position of each vertebra in LEVELS, when every level is a known name
+    level_index = None
+    if levels is not None and all(lv in LEVELS for lv in levels):
+        level_index = [LEVELS.index(lv) for lv in levels]
+    order = _spine_order(clean, level_index)
+    neighbours = _neighbours(order, level_index)
 
     results = []
     for i in order:
