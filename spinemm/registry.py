@@ -37,7 +37,7 @@ from mmengine.registry import Registry
 #: The sub-packages that register modules, per kind. A new module is found by
 #: its registry once its package is listed here.
 MODEL_PACKAGES = ['spinemm.det']
-DATA_PACKAGES = ['spinemm.det']
+DATA_PACKAGES = ['spinemm.det', 'spinemm.seg', 'spinemm.fracture']
 
 
 def _child(name, parent, locations=()):

@@ -202,3 +202,37 @@ def test_resampling_keeps_labels_and_positions():
     down = resample(up, ct.spacing, shape=ct.data.shape)
     a, b = ct.data.astype(float).ravel(), down.data.astype(float).ravel()
     assert np.corrcoef(a, b)[0, 1] > 0.95
+
+
+def test_dicom2png_tool_windows_inverts_and_is_idempotent(tmp_path):
+    import cv2
+
+    from conftest import run_tool
+    from spinemm.io import write_dicom_radiograph
+    src = tmp_path / 'dcm'
+    img = np.tile(np.arange(0, 1000, 10, dtype=np.uint16), (20, 1))
+    write_dicom_radiograph(str(src / 'a' / 'plain.dcm'), img, (0.2, 0.2))
+    write_dicom_radiograph(str(src / 'inverted'), img, (0.2, 0.2),
+                           monochrome1=True)  # no extension: found by content
+    (src / 'notes.txt').write_text('not a DICOM file')
+    out = tmp_path / 'png'
+    args = ['python', 'tools/dataset_converters/dicom2png.py', str(src),
+            str(out), '--window', '500', '1000']
+    proc = run_tool(args)
+    assert proc.returncode == 0, proc.stderr
+    assert '2 PNG file(s)' in proc.stdout
+    plain = cv2.imread(str(out / 'a' / 'plain.png'), cv2.IMREAD_UNCHANGED)
+    inv = cv2.imread(str(out / 'inverted.png'), cv2.IMREAD_UNCHANGED)
+    want = np.round(np.clip(img / 1000.0, 0, 1) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(plain, want)
+    # MONOCHROME1 is stored inverted and read back bone-bright
+    np.testing.assert_array_equal(inv, want)
+    mtime = os.stat(out / 'inverted.png').st_mtime_ns
+    assert run_tool(args).returncode == 0
+    assert os.stat(out / 'inverted.png').st_mtime_ns == mtime
+    bad = tmp_path / 'bad'
+    bad.mkdir()
+    (bad / 'broken.dcm').write_bytes(b'\0' * 128 + b'DICM' + b'\x02\x00')
+    proc = run_tool(['python', 'tools/dataset_converters/dicom2png.py',
+                     str(bad), str(tmp_path / 'o')])
+    assert proc.returncode != 0 and 'broken.dcm' in proc.stderr

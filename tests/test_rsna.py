@@ -114,3 +114,120 @@ def test_folds_are_stratified_seeded_and_drop_relabelled():
     overall = pos.mean()
     for f in range(5):
         assert abs(pos[fold == f].mean() - overall) < 0.05
+
+
+@pytest.fixture(scope='module')
+def prepared(rsna, tmp_path_factory):
+    from spinemm.formats.rsna_prepare import prepare_rsna
+    root, truth = rsna
+    out = str(tmp_path_factory.mktemp('prepared'))
+    summary = prepare_rsna(root, out, n_folds=2, seed=0, progress=False)
+    return root, out, truth, summary
+
+
+def test_prepare_writes_folds_and_slice_ratios(prepared):
+    import csv
+
+    from spinemm.formats.rsna_prepare import read_folds, read_slice_ratios
+    root, out, truth, summary = prepared
+    assert summary == dict(studies=2, with_segmentation=2, reversed=1,
+                           dropped=0)
+    folds = read_folds(osp.join(out, 'train_folds.csv'))
+    labels = read_train_csv(osp.join(root, 'train.csv'))
+    assert set(folds) == set(truth)
+    for uid, row in folds.items():
+        assert {k: row[k] for k in labels[uid]} == labels[uid]
+        assert row['fold'] in (0, 1) and row['has_segmentation'] == 1
+    ratios = read_slice_ratios(osp.join(out, 'slice_ratios.csv'))
+    for uid in truth:
+        series, seg = load_study(root, uid)
+        want, _ = slice_truth(seg)
+        numbers, got = ratios[uid]
+        # rows run head -> foot: the reverse of the series order
+        assert numbers.tolist() == slice_numbers(series)[::-1]
+        np.testing.assert_allclose(got, want[::-1], atol=5e-5)
+    with open(osp.join(out, 'slice_ratios.csv')) as f:
+        assert next(csv.reader(f))[-4:] == ['x', 'y', 'width', 'height']
+
+
+def test_vertebra_sequences_dataset_reads_labels_and_slices(prepared):
+    from spinemm.fracture import RsnaVertebraDataset
+    from spinemm.formats.rsna_prepare import read_folds
+    root, out, truth, _ = prepared
+    folds = read_folds(osp.join(out, 'train_folds.csv'))
+    fold0 = [u for u, r in folds.items() if r['fold'] == 0]
+    ds = RsnaVertebraDataset(data_root=root, prepared_dir=out, folds=[0],
+                             num_slices=8, image_size=64)
+    assert len(ds) == 7 * len(fold0) and not ds.unseen
+    item = ds[0]
+    assert item['img'].shape == (8, 64, 64) and item['img'].dtype == np.uint8
+    grade = {v['level']: v['genant_grade'] for v in truth[item['uid']]}
+    assert item['gt_label'] == int(grade[item['vertebra']] > 0)
+    assert all(osp.isfile(osp.join(root, 'train_images', item['uid'],
+                                   f'{n}.dcm'))
+               for n in item['slice_numbers'])
+
+
+def test_predicted_ratio_file_and_unseen_vertebrae(prepared, tmp_path):
+    import csv
+
+    from spinemm.fracture import RsnaSliceDataset, RsnaVertebraDataset
+    root, out, truth, _ = prepared
+    with open(osp.join(out, 'slice_ratios.csv')) as f:
+        rows = list(csv.DictReader(f))
+    pred = tmp_path / 'pred.csv'
+    with open(pred, 'w', newline='') as f:  # a model that never sees C7
+        w = csv.DictWriter(f, ['StudyInstanceUID', 'slice_number'] +
+                           list(RSNA_VERTEBRAE))
+        w.writeheader()
+        for r in rows:
+            w.writerow(dict({k: r[k] for k in w.fieldnames}, C7='0'))
+    ds = RsnaVertebraDataset(data_root=root, prepared_dir=out,
+                             ratio_file=str(pred), num_slices=4)
+    assert len(ds) == 6 * len(truth)
+    assert sorted(v for _, v in ds.unseen) == ['C7'] * len(truth)
+    slices = RsnaSliceDataset(data_root=root, prepared_dir=out, folds=[1])
+    item = slices[0]
+    assert item['gt_ratios'].shape == (7, ) and item['img'].ndim == 2
+    boxed = [slices.get_data_info(i) for i in range(len(slices))]
+    assert any(np.isfinite(b['gt_box']).all() for b in boxed)
+
+
+def test_prepare_tool_and_drop_list(rsna, tmp_path):
+    from conftest import run_tool
+    root, truth = rsna
+    drop = tmp_path / 'relabel.txt'
+    drop.write_text(f'# mislabelled\n{sorted(truth)[0]}\n')
+    proc = run_tool(['python', 'tools/dataset_converters/rsna_prepare.py',
+                     root, '--out', str(tmp_path), '--folds', '2'])
+    assert proc.returncode == 0, proc.stderr
+    assert '2 studies in 2 folds (0 dropped), 2 with segmentation, 1 in ' \
+        'reverse slice order' in proc.stdout
+    proc = run_tool(['python', 'tools/dataset_converters/rsna_prepare.py',
+                     root, '--out', str(tmp_path), '--folds', '2', '--drop',
+                     str(drop)])
+    assert proc.returncode != 0
+    assert '2 folds need at least 2 studies; 1 left after dropping 1' in \
+        proc.stderr
+    bad = tmp_path / 'bad.txt'
+    bad.write_text('1.2.3.unknown\n')
+    proc = run_tool(['python', 'tools/dataset_converters/rsna_prepare.py',
+                     root, '--out', str(tmp_path), '--drop', str(bad)])
+    assert proc.returncode != 0 and '1.2.3.unknown' in proc.stderr
+
+
+def test_rsna_base_config_selects_folds(prepared):
+    from mmengine.config import Config
+
+    from conftest import ROOT
+    from spinemm.registry import DATASETS
+    root, out, truth, _ = prepared
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets',
+                                   'rsna_vertebra.py'))
+    assert cfg.train_dataloader.dataset.folds == [1, 2, 3, 4]
+    sizes = []
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        ds = DATASETS.build(dict(loader.dataset, data_root=root,
+                                 prepared_dir=out, image_size=32))
+        sizes.append(len(ds))
+    assert sum(sizes) == 7 * len(truth)  # both folds of 2, no overlap

@@ -149,6 +149,9 @@ def assign_folds(train_labels, n_folds=5, seed=0, drop=()):
     """
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
     uids = sorted(u for u in train_labels if u not in set(drop))
+    if len(uids) < n_folds:
+        raise ValueError(f'{n_folds} folds need at least {n_folds} studies; '
+                         f'{len(uids)} left after dropping {len(drop)}')
     y = np.array([[train_labels[u][k] for k in TRAIN_COLUMNS[1:]]
                   for u in uids])
     kfold = MultilabelStratifiedKFold(n_splits=n_folds, shuffle=True,

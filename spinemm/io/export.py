@@ -1,0 +1,69 @@
+"""DICOM -> PNG for viewing and for 2D tools that read PNG."""
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from ..utils import atomic_file
+from .dicom_image import read_dicom_image
+
+
+def _is_dicom(path):
+    with open(path, 'rb') as f:
+        f.seek(128)
+        return f.read(4) == b'DICM'
+
+
+def find_dicoms(src):
+    """DICOM files under ``src`` (a file or a folder, searched recursively;
+    files are recognised by content, whatever their extension)."""
+    if osp.isfile(src):
+        return [src]
+    if not osp.isdir(src):
+        raise FileNotFoundError(f'no such file or folder: {src}')
+    found = sorted(osp.join(d, f) for d, _, files in os.walk(src)
+                   for f in files if _is_dicom(osp.join(d, f)))
+    if not found:
+        raise FileNotFoundError(f'no DICOM file under {src}')
+    return found
+
+
+def to_uint8(image, window=None):
+    """Window (level, width) or min-max -> uint8."""
+    img = np.asarray(image, np.float32)
+    if window is not None:
+        level, width = window
+        lo, hi = level - width / 2.0, level + width / 2.0
+    else:
+        lo, hi = float(img.min()), float(img.max())
+    if hi <= lo:
+        return np.zeros(img.shape, np.uint8)
+    return np.round(np.clip((img - lo) / (hi - lo), 0, 1) * 255).astype(
+        np.uint8)
+
+
+def dicom_to_png(src, out, window=None, progress=True):
+    """Every DICOM under ``src`` -> ``out/<relative path>.png``.
+
+    The file's own VOI LUT / window is applied unless ``window`` = (level,
+    width) is given (e.g. (400, 1800) for bone in CT); MONOCHROME1 comes out
+    bone-bright. Existing PNGs are kept (idempotent); each PNG is written
+    under a temporary name. Returns the written/kept paths.
+    """
+    files = find_dicoms(src)
+    base = src if osp.isdir(src) else osp.dirname(src)
+    outputs = []
+    for path in tqdm(files, desc='dicom2png', disable=not progress):
+        rel = osp.splitext(osp.relpath(path, base))[0]
+        dst = osp.join(out, rel + '.png')
+        outputs.append(dst)
+        if osp.isfile(dst):
+            continue
+        # errors name the file (read_dicom_image's contract)
+        image, _, _ = read_dicom_image(path, apply_window=window is None)
+        with atomic_file(dst, '.png') as tmp:
+            if not cv2.imwrite(tmp, to_uint8(image, window)):
+                raise OSError(f'could not write {dst}')
+    return outputs

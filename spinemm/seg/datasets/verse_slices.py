@@ -1,0 +1,74 @@
+"""VerSe CT slices (2D or 2.5D) with label maps, served to mmseg on the fly."""
+import numpy as np
+from mmseg.datasets import BaseSegDataset
+
+from ...anatomy import LEVELS
+from ...formats.verse_slices import (index_verse_slices, level_classes,
+                                     take_slab)
+from ...formats.verse_volumes import VerseCaseReader, hu_window
+from ...registry import DATASETS
+
+
+@DATASETS.register_module()
+class VerseSliceSegDataset(BaseSegDataset):
+    """Image-label pairs cut from VerSe CTs.
+
+    ``mode='binary'`` (vertebra vs background, as the VerSe seed trains) or
+    ``'levels'`` (background + one class per level of
+    :data:`spinemm.anatomy.LEVELS`). ``context=k`` stacks the ``k``
+    neighbouring slices on each side as channels (2.5D; ``2k + 1``
+    channels), otherwise the slice is one channel. Images are uint8 through
+    a bone window; the pipeline starts after loading (image and
+    ``gt_seg_map`` are already in the results).
+    """
+
+    METAINFO = dict(classes=('background', 'vertebra'),
+                    palette=[[0, 0, 0], [220, 20, 60]])
+
+    def __init__(self, mode='binary', plane='sagittal', splits=None,
+                 spacing=1.0, cache_dir=None, min_pixels=50, step=1,
+                 context=0, window=(-500.0, 1300.0), metainfo=None,
+                 **kwargs):
+        if mode not in ('binary', 'levels'):
+            raise ValueError(f"mode is 'binary' or 'levels', not {mode!r}")
+        classes = ('background', 'vertebra') if mode == 'binary' else \
+            ('background', ) + tuple(LEVELS)
+        metainfo = dict(metainfo or {}, classes=classes)
+        if mode == 'levels':
+            rng = np.random.RandomState(0)
+            metainfo['palette'] = [[0, 0, 0]] + rng.randint(
+                40, 255, (len(LEVELS), 3)).tolist()
+        self.plane, self.splits = plane, splits
+        self.min_pixels, self.step = min_pixels, step
+        self.context, self.window = context, tuple(window)
+        self.reader = VerseCaseReader(spacing, cache_dir)
+        super().__init__(metainfo=metainfo, **kwargs)
+
+    @classmethod
+    def get_label_map(cls, new_classes=None):
+        return None  # labels are mapped from VerSe numbering directly
+
+    def load_data_list(self):
+        slices = index_verse_slices(self.data_root, self.reader, self.plane,
+                                    self.splits, self.min_pixels, self.step)
+        return [
+            dict(img_path=f'{s["case"]["ct"]}#{self.plane}{s["index"]}',
+                 seg_map_path=None, case=s['case'], slice_index=s['index'],
+                 label_map=None, reduce_zero_label=False, seg_fields=[])
+            for s in slices
+        ]
+
+    def get_data_info(self, idx):
+        info = super().get_data_info(idx)
+        arrays = self.reader(info['case'])
+        img = hu_window(take_slab(arrays['ct'], info['slice_index'],
+                                  self.plane, self.context), *self.window)
+        if img.shape[-1] == 1:
+            img = img[..., 0]
+        labels = take_slab(arrays['mask'], info['slice_index'], self.plane,
+                           0)[..., 0]
+        info.update(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
+                    gt_seg_map=level_classes(labels,
+                                             self.metainfo['classes']),
+                    seg_fields=['gt_seg_map'])
+        return info

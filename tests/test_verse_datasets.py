@@ -1,0 +1,238 @@
+"""VerSe for the OpenMMLab libraries: H5 cache, 2D/2.5D slices for mmdet and
+mmseg, 3D patches, and the verse2coco / verse2seg exports, on CT phantoms
+written in the published VerSe 2019 layout."""
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pycocotools.mask as mask_utils
+import pytest
+from pycocotools.coco import COCO
+
+from spinemm.anatomy import LEVELS
+from spinemm.formats import LEVEL_TO_VERSE, VERSE_LEVELS, index_verse
+from spinemm.formats.verse_export import verse_to_coco, verse_to_seg
+from spinemm.formats.verse_slices import take_slice
+from spinemm.formats.verse_volumes import (VerseH5Cache, hu_window,
+                                           load_verse_case)
+from spinemm.phantoms import write_verse_phantoms
+
+
+@pytest.fixture(scope='module')
+def verse_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('verse'))
+    write_verse_phantoms(root, release=2020, num_cases=2, seed=5,
+                         num_vertebrae=(3, 4), progress=False)
+    return root
+
+
+@pytest.fixture(scope='module')
+def case(verse_root):
+    return index_verse(verse_root)[0]
+
+
+@pytest.fixture(scope='module')
+def arrays(case):
+    return load_verse_case(case)
+
+
+def test_served_grid_is_the_lateral_display(arrays):
+    ct, mask = arrays['ct'], arrays['mask']
+    assert ct.spacing == pytest.approx((1, 1, 1))
+    assert mask.data.shape == ct.data.shape
+    # rows run to the feet, columns to the back, slices to the right (RAS+)
+    assert ct.affine[2, 0] < 0 and ct.affine[1, 1] < 0 and ct.affine[0, 2] > 0
+    # superior vertebrae (lower VerSe labels) sit in lower rows
+    rows = [arrays['centroids'][k][0] for k in sorted(arrays['centroids'])]
+    assert rows == sorted(rows)
+    # every centroid lies inside its own vertebra on the served grid
+    for label, p in arrays['centroids'].items():
+        i, j, k = np.round(p).astype(int)
+        assert mask.data[i, j, k] == label
+
+
+def test_h5_cache_round_trips_and_is_compressed(tmp_path, case, arrays):
+    cache = VerseH5Cache(str(tmp_path), spacing=1.0, chunk=32)
+    path = cache.build(case)
+    mtime = os.stat(path).st_mtime_ns
+    assert cache.build(case) == path and os.stat(path).st_mtime_ns == mtime
+    opened = cache.open(case)
+    try:
+        np.testing.assert_array_equal(opened['ct'][...], arrays['ct'].data)
+        np.testing.assert_array_equal(opened['mask'][...],
+                                      arrays['mask'].data)
+        np.testing.assert_allclose(opened['affine'], arrays['ct'].affine)
+        assert opened['ct'].chunks == (32, 32, 32)
+        assert '32015' in opened['ct']._filters  # the Zstd HDF5 filter id
+        for k, p in arrays['centroids'].items():
+            np.testing.assert_allclose(opened['centroids'][k], p)
+    finally:
+        opened['file'].close()
+    assert not [f for f in os.listdir(osp.dirname(path)) if f.startswith('.')]
+
+
+def test_det_slices_through_the_mmdet_pipeline(verse_root, tmp_path, arrays,
+                                               case):
+    from mmdet.datasets.transforms import LoadAnnotations, PackDetInputs
+
+    from spinemm.det.datasets import VerseSliceDetDataset
+    ds = VerseSliceDetDataset(
+        data_root=verse_root, cache_dir=str(tmp_path), min_pixels=200,
+        metainfo=dict(classes=tuple(LEVELS)),
+        pipeline=[dict(type='mmdet.LoadAnnotations', with_mask=True),
+                  dict(type='mmdet.PackDetInputs')])
+    # the number of slices equals an independent count over both cases
+    expected = 0
+    for c in index_verse(verse_root):
+        m = load_verse_case(c)['mask'].data
+        expected += int((((m > 0).sum(axis=(0, 1))) >= 200).sum())
+    assert len(ds) == expected
+    i = next(i for i in range(len(ds))
+             if ds.get_data_info(i)['case']['stem'] == case['stem'])
+    info = ds.get_data_info(i)
+    k = info['slice_index']
+    labels = take_slice(arrays['mask'].data, k, 'sagittal')
+    results = LoadAnnotations(with_mask=True)(dict(info))
+    for mask, lab, box in zip(results['gt_masks'].masks,
+                              results['gt_bboxes_labels'],
+                              results['gt_bboxes'].tensor.numpy()):
+        want = labels == LEVEL_TO_VERSE[LEVELS[lab]]
+        np.testing.assert_array_equal(mask.astype(bool), want)
+        rows, cols = np.nonzero(mask)
+        np.testing.assert_allclose(
+            box, [cols.min(), rows.min(), cols.max() + 1, rows.max() + 1])
+    packed = PackDetInputs()(results)
+    assert packed['inputs'].shape[0] == 3
+    assert packed['data_samples'].gt_instances.masks.masks.shape[0] == \
+        len(info['instances']) > 0
+    np.testing.assert_array_equal(
+        info['img'][..., 0],
+        hu_window(take_slice(arrays['ct'].data, k, 'sagittal')))
+
+
+def test_seg_slices_binary_levels_and_2_5d(verse_root, tmp_path, arrays,
+                                           case):
+    from spinemm.seg.datasets import VerseSliceSegDataset
+    binary = VerseSliceSegDataset(data_root=verse_root,
+                                  cache_dir=str(tmp_path), splits=None)
+    levels = VerseSliceSegDataset(data_root=verse_root, mode='levels',
+                                  context=1, cache_dir=str(tmp_path))
+    assert len(binary) == len(levels)
+    assert binary.metainfo['classes'] == ('background', 'vertebra')
+    i = next(i for i in range(len(binary))
+             if binary.get_data_info(i)['case']['stem'] == case['stem'])
+    b, lv = binary.get_data_info(i), levels.get_data_info(i)
+    k = b['slice_index']
+    labels = take_slice(arrays['mask'].data, k, 'sagittal')
+    np.testing.assert_array_equal(b['gt_seg_map'], labels > 0)
+    names = levels.metainfo['classes']
+    for v in np.unique(labels[labels > 0]):
+        assert set(np.unique(lv['gt_seg_map'][labels == v])) == \
+            {names.index(VERSE_LEVELS[int(v)])}
+    assert b['img'].ndim == 2 and lv['img'].shape == b['img'].shape + (3, )
+    np.testing.assert_array_equal(lv['img'][..., 1], b['img'])
+    np.testing.assert_array_equal(
+        lv['img'][..., 0],
+        hu_window(take_slice(arrays['ct'].data, max(k - 1, 0), 'sagittal')))
+    out = levels.pipeline(levels.get_data_info(i))  # empty pipeline
+    assert 'gt_seg_map' in out['seg_fields']
+
+
+def test_crop_patch_matches_numpy_padding():
+    from spinemm.seg.datasets import crop_patch
+    vol = np.arange(5 * 6 * 7).reshape(5, 6, 7)
+    padded = np.pad(vol, 4, constant_values=-1)
+    for origin in [(-3, -2, -4), (2, 3, 4), (0, 0, 0), (4, 5, 6)]:
+        want = padded[origin[0] + 4:origin[0] + 8, origin[1] + 4:origin[1] + 8,
+                      origin[2] + 4:origin[2] + 8]
+        np.testing.assert_array_equal(crop_patch(vol, origin, (4, 4, 4), -1),
+                                      want)
+
+
+def test_patches_are_foreground_centred_and_cache_independent(verse_root,
+                                                              tmp_path):
+    from spinemm.seg.datasets import VersePatchDataset
+    kw = dict(data_root=verse_root, patch_size=(48, 48, 48),
+              samples_per_case=3, foreground_prob=1.0)
+    cached = VersePatchDataset(cache_dir=str(tmp_path), **kw)
+    plain = VersePatchDataset(**kw)
+    assert len(cached) == 6
+    np.random.seed(0)
+    a = cached[0]
+    np.random.seed(0)
+    b = plain[0]
+    assert a['origin'] == b['origin']
+    np.testing.assert_array_equal(a['gt_seg_map'], b['gt_seg_map'])
+    np.testing.assert_array_equal(a['inputs'], b['inputs'])
+    assert a['inputs'].shape == (1, 48, 48, 48)
+    assert (a['gt_seg_map'] > 0).any()
+
+
+def test_verse2coco_masks_decode_to_the_label_slices(verse_root, tmp_path,
+                                                     arrays, case):
+    out = str(tmp_path / 'coco')
+    info = verse_to_coco(verse_root, out, per_level=True, progress=False)
+    ann = osp.join(out, 'annotations', 'dataset-01training.json')
+    coco = COCO(ann)
+    assert len(coco.getImgIds()) == info['images'] > 0
+    names = [c['name'] for c in coco.loadCats(coco.getCatIds())]
+    assert names == list(LEVELS)
+    img = next(i for i in coco.loadImgs(coco.getImgIds())
+               if i['verse_case'] == case['stem'])
+    labels = take_slice(arrays['mask'].data, img['slice_index'], 'sagittal')
+    for a in coco.loadAnns(coco.getAnnIds(imgIds=[img['id']])):
+        want = labels == a['verse_label']
+        np.testing.assert_array_equal(coco.annToMask(a).astype(bool), want)
+        assert names[a['category_id'] - 1] == VERSE_LEVELS[a['verse_label']]
+    # idempotent: the same export again leaves the files alone
+    mtime = os.stat(ann).st_mtime_ns
+    verse_to_coco(verse_root, out, per_level=True, progress=False)
+    assert os.stat(ann).st_mtime_ns == mtime
+
+
+def test_verse2seg_writes_mmseg_pairs(verse_root, tmp_path):
+    import cv2
+    out = str(tmp_path / 'seg')
+    info = verse_to_seg(verse_root, out, context=1, progress=False)
+    imgs = sorted(os.listdir(osp.join(out, 'img_dir', 'dataset-01training')))
+    anns = sorted(os.listdir(osp.join(out, 'ann_dir', 'dataset-01training')))
+    assert imgs == anns and len(imgs) == info['pairs']
+    img = cv2.imread(osp.join(out, 'img_dir', 'dataset-01training', imgs[0]),
+                     cv2.IMREAD_UNCHANGED)
+    lab = cv2.imread(osp.join(out, 'ann_dir', 'dataset-01training', anns[0]),
+                     cv2.IMREAD_UNCHANGED)
+    assert img.shape == lab.shape + (3, ) and set(np.unique(lab)) == {0, 1}
+    with open(osp.join(out, 'export_info.json')) as f:
+        assert json.load(f)['classes'] == ['background', 'vertebra']
+
+
+def test_tools_run_and_bad_root_is_named(tmp_path, verse_root):
+    from conftest import run_tool
+    proc = run_tool(['python', 'tools/dataset_converters/verse2seg.py',
+                     verse_root, str(tmp_path / 'o'), '--step', '5'])
+    assert proc.returncode == 0, proc.stderr
+    assert 'pairs' in proc.stdout
+    proc = run_tool(['python', 'tools/dataset_converters/verse2coco.py',
+                     str(tmp_path / 'nothing'), str(tmp_path / 'o2')])
+    assert proc.returncode != 0 and 'nothing' in proc.stderr
+
+
+@pytest.mark.parametrize('name,scope', [('verse_sagittal_det', 'mmdet'),
+                                        ('verse_sagittal_seg', 'mmseg')])
+def test_dataset_base_configs_build_on_phantoms(name, scope, verse_root,
+                                                tmp_path):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from conftest import ROOT
+    from spinemm.registry import DATASETS
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets',
+                                   name + '.py'))
+    with DefaultScope.overwrite_default_scope(scope):
+        for loader in (cfg.train_dataloader, cfg.val_dataloader):
+            ds_cfg = dict(loader.dataset, data_root=verse_root,
+                          cache_dir=str(tmp_path), splits=None)
+            item = DATASETS.build(ds_cfg)[0]
+            assert item['inputs'].shape[0] == 3
+            assert item['data_samples'] is not None
