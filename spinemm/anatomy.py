@@ -20,6 +20,13 @@ a keypoint model is empty), because morphometry needs anterior vs posterior.
 KEYPOINT_NAMES = ('bottom_left', 'bottom_middle', 'bottom_right', 'top_right',
                   'top_middle', 'top_left')
 
+#: OKS sigmas (COCO keypoint AP), shared by the detector and the pose model.
+#: Corners are sharp landmarks (COCO gives its sharpest, the eyes, 0.025);
+#: endplate mid-points are defined only up to a slide along the endplate, so
+#: they get a looser 0.035. With s = sqrt(box area), a point off by 2 * sigma
+#: * s (about 1.4 px for a 28 px vertebra, sigma 0.025) scores exp(-1/2).
+OKS_SIGMAS = (0.025, 0.035, 0.025, 0.025, 0.035, 0.025)
+
 #: COCO-style skeleton (1-based indices): the outline of the vertebral body.
 SKELETON = [[1, 2], [2, 3], [3, 4], [4, 5], [5, 6], [6, 1]]
 

@@ -102,8 +102,21 @@ def shrink(cfg, data_root, work_dir):
         dl.num_workers = 0
         dl.persistent_workers = False
         dl.batch_size = 2
-        if 'phantom2d' in dl.dataset.get('data_root', ''):
-            dl.dataset.data_root = root
+        ds = dl.dataset
+        if 'phantom2d' in ds.get('data_root', ''):
+            ds.data_root = root
+        elif ds.get('type') == 'spinemm.VertebraCocoDataset':
+            # SpineKey / SpineTK layouts: the same COCO form on phantoms
+            ds.data_root = root
+            per_level = 'classes' in ds.get('metainfo', {})
+            ds.ann_file = 'annotations/train_levels.json' if per_level \
+                else 'annotations/train.json'
+            ds.data_prefix = dict(img='images/')
+            ds.pop('oversample', None)
+    # no downloads in tests: pretrained backbones start from scratch
+    backbone = cfg.get('model', {}).get('backbone', {})
+    if (backbone.get('init_cfg') or {}).get('type') == 'Pretrained':
+        backbone.init_cfg = None
     cfg.work_dir = str(work_dir)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None

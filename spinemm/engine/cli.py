@@ -42,7 +42,10 @@ def add_test_args(parser):
     _common(parser)
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        '--out', help='dump predictions to a pickle file (.pkl)')
+        '--out', help='dump predictions to a pickle file (.pkl); with a '
+        'vertebra keypoint metric, also <out>.keypoints.json (SpineKey form: '
+        'per image {level: points} + IoU matches) and <out>.bbox.json '
+        '(COCO detections, mmpose bbox_file)')
     parser.add_argument(
         '--show-dir', help='save pictures of predictions over the images to '
         'this folder (under the work dir, in a timestamped run folder)')
@@ -95,6 +98,9 @@ def merge_test_args(args):
             raise ValueError(f'--out must be a .pkl file, got {args.out}')
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
             cfg.test_evaluator, dict) else list(cfg.test_evaluator)
+        for metric in cfg.test_evaluator:
+            if str(metric.get('type', '')).endswith('VertebraKeypointMetric'):
+                metric['outfile_prefix'] = osp.splitext(args.out)[0]
         cfg.test_evaluator.append(
             dict(type='DumpResults', out_file_path=args.out))
     return cfg

@@ -4,7 +4,8 @@ The layout is standard COCO (``images``, ``annotations``, ``categories``) with
 person-keypoint style fields, so pycocotools, mmdet and mmpose read it as is.
 spinemm adds optional fields that COCO readers ignore: ``level`` (C1..S1),
 ``genant_grade``, ``fracture_type`` and ``heights_mm`` on annotations, and
-``pixel_spacing`` (mm, [row, col]) on images.
+``pixel_spacing`` (mm, [row, col]) and ``facing`` (`left`/`right`: the side the
+patient's anterior is on, where known) on images.
 """
 import numpy as np
 

@@ -5,6 +5,7 @@ Layout (``data/README.md`` documents it for users)::
     <out>/images/<stem>.png            8-bit grey lateral radiographs
     <out>/annotations/train.json       COCO: boxes, polygons, 6 keypoints
     <out>/annotations/val.json
+    <out>/annotations/{train,val}_levels.json   the same, one category per level
     <out>/meta/<stem>.json             pixel spacing, facing, hardware, and per
                                        vertebra level, heights (mm), Genant
                                        grade and fracture type
@@ -20,13 +21,14 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ..anatomy import LEVELS
 from ..formats import coco_categories, vertebra_annotation
 from ..utils import atomic_dir, atomic_write_json
 from .ct import make_ct_phantom
 from .drr import make_lateral_drr
 from .radiograph import make_radiograph_phantom
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: images carry `facing`; *_levels.json
 
 
 def _image_meta(stem, phantom):
@@ -99,7 +101,8 @@ def write_radiograph_dataset(out_dir, num_images=200, seed=0, val_fraction=0.2,
                 dict(id=i + 1, file_name=meta['file_name'],
                      height=phantom.image.shape[0],
                      width=phantom.image.shape[1],
-                     pixel_spacing=meta['pixel_spacing']))
+                     pixel_spacing=meta['pixel_spacing'],
+                     facing=meta['facing'], hardware=meta['hardware']))
             for v in phantom.vertebrae:
                 split['annotations'].append(
                     vertebra_annotation(
@@ -115,5 +118,13 @@ def write_radiograph_dataset(out_dir, num_images=200, seed=0, val_fraction=0.2,
                                  **info)
             atomic_write_json(
                 os.path.join(tmp, 'annotations', f'{name}.json'), split)
+            # the same with one category per level (per-level detectors)
+            per_level = dict(split, categories=coco_categories(LEVELS),
+                             annotations=[
+                                 dict(a, category_id=LEVELS.index(a['level'])
+                                      + 1) for a in split['annotations']])
+            atomic_write_json(
+                os.path.join(tmp, 'annotations', f'{name}_levels.json'),
+                per_level)
         atomic_write_json(os.path.join(tmp, 'phantom_info.json'), info)
     return info

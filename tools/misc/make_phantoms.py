@@ -4,6 +4,7 @@
     python tools/misc/make_phantoms.py data/drr2d --kind drr          # lateral DRRs of CT phantoms: PNG + COCO
     python tools/misc/make_phantoms.py data/verse --kind verse2019    # CT in the VerSe 2019 layout
     python tools/misc/make_phantoms.py data/verse --kind verse2020 --num-images 5
+    python tools/misc/make_phantoms.py data/spinetk --kind spinetk    # SpineTK layout (src + augs)
 
 A radiograph folder already written with the same parameters is left as it
 is; every dataset is written under a temporary name and renamed when complete.
@@ -11,7 +12,8 @@ is; every dataset is written under a temporary name and renamed when complete.
 import argparse
 import time
 
-from spinemm.phantoms import write_radiograph_dataset, write_verse_phantoms
+from spinemm.phantoms import (write_radiograph_dataset, write_spinetk_phantoms,
+                              write_verse_phantoms)
 
 
 def main():
@@ -19,10 +21,11 @@ def main():
                                 formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument('out_dir', nargs='?', default='data/phantom2d')
     p.add_argument('--kind', default='radiograph',
-                   choices=['radiograph', 'drr', 'verse2019', 'verse2020'])
+                   choices=['radiograph', 'drr', 'verse2019', 'verse2020',
+                            'spinetk'])
     p.add_argument('--num-images', type=int, default=None,
                    help='images (radiograph, default 200) or CT cases '
-                   '(verse, default 3)')
+                   '(verse, default 3) or cases (spinetk, default 20)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--val-fraction', type=float, default=0.2)
     p.add_argument('--image-size', type=int, default=256)
@@ -39,6 +42,11 @@ def main():
             kind=args.kind)
         print(f'{args.out_dir}: {info["num_images"]} {args.kind} phantoms '
               f'(seed {info["seed"]}) ready in {time.time() - start:.1f} s')
+    elif args.kind == 'spinetk':
+        write_spinetk_phantoms(args.out_dir, num_cases=args.num_images or 20,
+                               image_size=args.image_size, seed=args.seed)
+        print(f'{args.out_dir}: SpineTK phantom cases ready in '
+              f'{time.time() - start:.1f} s')
     else:
         release = int(args.kind[-4:])
         split = write_verse_phantoms(

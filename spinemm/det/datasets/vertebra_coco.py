@@ -11,11 +11,12 @@ from ...registry import DATASETS
 class VertebraCocoDataset(CocoDataset):
     """Vertebral bodies with boxes, instance masks and the six keypoints.
 
-    One class (``vertebra``) by default; pass ``metainfo=dict(classes=...)`` to
-    train one class per level. Besides mmdet's instance fields, each instance
+    One class (``vertebra``) by default; with a json whose categories are
+    levels, ``metainfo=dict(classes=spinemm.anatomy.LEVELS)`` trains one
+    class per level. Besides mmdet's instance fields, each instance
     keeps ``keypoints`` ((6, 3) x, y, visibility in the order of
     :data:`spinemm.anatomy.KEYPOINT_NAMES`) and, where the json has it, its
-    ``level``; images keep ``pixel_spacing`` (mm). Keypoint identity is
+    ``level``; images keep ``pixel_spacing`` (mm) and ``facing``. Keypoint identity is
     anatomical: flips move the points and keep their names.
     """
 
@@ -26,16 +27,32 @@ class VertebraCocoDataset(CocoDataset):
         skeleton=SKELETON,
         flip_keeps_keypoint_names=True)
 
+    def __init__(self, *args, oversample=None, **kwargs):
+        """``oversample=dict(key='hardware', times=3)`` repeats training
+        images whose COCO image entry has a true ``key`` (SpineTK's stratum
+        flag, copied from metadata.json by the converter) ``times`` times."""
+        self.oversample = oversample
+        super().__init__(*args, **kwargs)
+
     def load_data_list(self):
         # fail early with the file's name rather than deep inside pycocotools
         load_coco_json(self.ann_file)
-        return super().load_data_list()
+        data_list = super().load_data_list()
+        if self.oversample and not self.test_mode:
+            key, times = self.oversample['key'], int(self.oversample['times'])
+            data_list = [d for d in data_list
+                         for _ in range(times if d.get(key) else 1)]
+        return data_list
 
     def parse_data_info(self, raw_data_info):
         data_info = super().parse_data_info(raw_data_info)
         img_info = raw_data_info['raw_img_info']
-        if 'pixel_spacing' in img_info:
-            data_info['pixel_spacing'] = img_info['pixel_spacing']
+        keys = ['pixel_spacing', 'facing']
+        if self.oversample:
+            keys.append(self.oversample['key'])
+        for key in keys:
+            if key in img_info:
+                data_info[key] = img_info[key]
         # mmdet skips some annotations (ignored, empty, other classes) and
         # keeps the order of the rest: pair each instance with the next
         # annotation whose box is the instance's box

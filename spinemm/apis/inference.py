@@ -1,0 +1,129 @@
+"""In-process vertebra detection: image / DICOM in, vertebrae out.
+
+    from spinemm.apis import VertebraDetector
+    det = VertebraDetector('configs/vertebra_det/....py', 'epoch_4.pth')
+    result = det('radiograph.dcm')     # or a PNG path, or a uint8 array
+"""
+import os.path as osp
+
+import cv2
+import numpy as np
+import pycocotools.mask as mask_utils
+import torch
+
+from ..anatomy import KEYPOINT_NAMES
+from ..io import read_dicom_image, spinetk_normalize
+
+#: pipeline steps that read annotations: not used on new images
+_ANNOTATION_STEPS = ('LoadAnnotations', 'LoadVertebraKeypoints')
+
+
+def is_dicom(path):
+    if str(path).lower().endswith('.dcm'):
+        return True
+    with open(path, 'rb') as f:
+        f.seek(128)
+        return f.read(4) == b'DICM'
+
+
+def load_image(path):
+    """A PNG/JPEG or DICOM radiograph as (uint8 BGR image, spacing or None,
+    spacing source). DICOM goes through its window and SpineTK's
+    normalisation (the images SpineTK-style models are trained on)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    if is_dicom(path):
+        pixels, spacing, meta = read_dicom_image(path, apply_window=True)
+        img = spinetk_normalize(pixels)
+        return (cv2.cvtColor(img, cv2.COLOR_GRAY2BGR), spacing,
+                meta['spacing_source'])
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f'{path} is not a readable image')
+    return img, None, None
+
+
+def _unwrap(step):
+    inner = step.get('transform') if step.get('type', '').endswith(
+        'WithKeypoints') else None
+    return inner or step
+
+
+class VertebraDetector:
+    """A trained vertebra detector (config + checkpoint) ready to run."""
+
+    def __init__(self, config, checkpoint, device='cpu', score_thr=0.6):
+        from mmdet.apis import init_detector
+        from mmengine.dataset import Compose
+        self.model = init_detector(config, checkpoint, device=device)
+        self.score_thr = score_thr
+        cfg = self.model.cfg
+        steps = [_unwrap(s) for s in cfg.test_dataloader.dataset.pipeline
+                 if not any(s['type'].endswith(n)
+                            for n in _ANNOTATION_STEPS)]
+        steps[0] = dict(type='mmdet.LoadImageFromNDArray')
+        steps[-1] = dict(type='mmdet.PackDetInputs',
+                         meta_keys=('img_id', 'img_path', 'ori_shape',
+                                    'img_shape', 'scale_factor'))
+        from mmengine.registry import init_default_scope
+        init_default_scope(cfg.get('default_scope', 'mmdet'))
+        self.pipeline = Compose(steps)
+        self.classes = self.model.dataset_meta.get('classes', ('vertebra', ))
+
+    def __call__(self, image):
+        spacing = source = None
+        path = None
+        if isinstance(image, (str, bytes)) or hasattr(image, '__fspath__'):
+            path = str(image)
+            image, spacing, source = load_image(path)
+        data = self.pipeline(dict(img=image, img_id=0, img_path=path))
+        data = dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
+        with torch.no_grad():
+            pred = self.model.test_step(data)[0].pred_instances
+        return self.to_dict(pred, image.shape[:2], path, spacing, source)
+
+    def to_dict(self, pred, shape, path, spacing, source):
+        keep = (pred.scores >= self.score_thr).cpu().numpy()
+        boxes = pred.bboxes.cpu().numpy()[keep]
+        order = np.argsort(boxes[:, 1], kind='stable')  # head to foot
+        vertebrae = []
+        for i in order:
+            j = np.nonzero(keep)[0][i]
+            v = dict(bbox=[round(float(x), 2) for x in pred.bboxes[j]],
+                     score=round(float(pred.scores[j]), 4),
+                     label=self.classes[int(pred.labels[j])])
+            if 'keypoints' in pred:
+                v['keypoints'] = {
+                    n: [round(float(x), 2) for x in p]
+                    for n, p in zip(KEYPOINT_NAMES, pred.keypoints[j])}
+                v['keypoint_scores'] = [round(float(s), 4)
+                                        for s in pred.keypoint_scores[j]]
+            if 'masks' in pred:
+                rle = mask_utils.encode(np.asfortranarray(
+                    pred.masks[j].cpu().numpy().astype(np.uint8)))
+                v['mask'] = dict(size=rle['size'],
+                                 counts=rle['counts'].decode())
+            vertebrae.append(v)
+        return dict(file=path, height=int(shape[0]), width=int(shape[1]),
+                    pixel_spacing=list(spacing) if spacing else None,
+                    spacing_source=source, score_thr=self.score_thr,
+                    vertebrae=vertebrae)
+
+
+def draw_result(image, result):
+    """Overlay of a :meth:`VertebraDetector.__call__` result."""
+    from ..visualization import draw_vertebrae
+    vs = result['vertebrae']
+    boxes = np.array([v['bbox'] for v in vs]).reshape(-1, 4)
+    masks = None
+    if vs and 'mask' in vs[0]:
+        masks = np.stack([mask_utils.decode(dict(
+            size=v['mask']['size'], counts=v['mask']['counts'].encode()))
+            for v in vs]).astype(bool)
+    kpts = None
+    if vs and 'keypoints' in vs[0]:
+        kpts = np.array([[v['keypoints'][n] for n in KEYPOINT_NAMES]
+                         for v in vs])
+    return draw_vertebrae(image, boxes, masks, kpts,
+                          labels=[v['label'] for v in vs],
+                          scores=[v['score'] for v in vs])

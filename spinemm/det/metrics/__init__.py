@@ -1,0 +1,3 @@
+from .vertebra_keypoint_metric import VertebraKeypointMetric
+
+__all__ = ['VertebraKeypointMetric']

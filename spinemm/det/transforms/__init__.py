@@ -1,0 +1,6 @@
+from .keypoints import (LoadVertebraKeypoints, PackVertebraInputs,
+                        WithKeypoints, apply_homography)
+from .photometric import SpineTKPhotometric, spinetk_photometric
+
+__all__ = ['LoadVertebraKeypoints', 'PackVertebraInputs', 'WithKeypoints',
+           'apply_homography', 'SpineTKPhotometric', 'spinetk_photometric']
