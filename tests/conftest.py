@@ -8,6 +8,8 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICKSTART = osp.join(ROOT, 'configs', 'quickstart',
                       'cascade-mask-rcnn_r18_fpn_phantom.py')
+KPT_CPU = osp.join(ROOT, 'configs', 'vertebra_det',
+                   'cascade-mask-rcnn-kpt_r18_fpn_4e_phantom-cpu.py')
 
 
 @pytest.fixture(scope='session')
@@ -44,3 +46,41 @@ def tiny_overrides(data_root):
         'test_dataloader.persistent_workers=False',
         'default_hooks.logger.interval=1',
     ]
+
+
+def ok(proc):
+    """Assert a completed tool run succeeded; return its output."""
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='session')
+def tiny_kpt(phantom_root, tmp_path_factory):
+    root = phantom_root.rstrip('/') + '/'
+    path = tmp_path_factory.mktemp('cfg') / 'tiny_kpt.py'
+    path.write_text(f'''
+_base_ = {KPT_CPU!r}
+_loader = dict(num_workers=0, persistent_workers=False, batch_size=2,
+               dataset=dict(data_root={root!r}))
+train_dataloader = _loader
+val_dataloader = _loader
+test_dataloader = _loader
+val_evaluator = [
+    dict(type='CocoMetric', ann_file={root + 'annotations/val.json'!r},
+         metric=['bbox']),
+    dict(type='spinemm.VertebraKeypointMetric',
+         ann_file={root + 'annotations/val.json'!r}, score_thr=0.0),
+]
+test_evaluator = val_evaluator
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2,
+                 val_interval=1000)
+param_scheduler = []
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval=2, by_epoch=False))
+log_processor = dict(by_epoch=False)
+''')
+    work = str(tmp_path_factory.mktemp('work'))
+    out = ok(run_tool([sys.executable, 'tools/train.py', str(path),
+                        '--work-dir', work]))
+    assert 's2.loss_kpt' in out
+    return str(path), osp.join(work, 'iter_2.pth')
