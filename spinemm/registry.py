@@ -36,8 +36,9 @@ from mmengine.registry import Registry
 
 #: The sub-packages that register modules, per kind. A new module is found by
 #: its registry once its package is listed here.
-MODEL_PACKAGES = ['spinemm.det', 'spinemm.pose']
-DATA_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg', 'spinemm.fracture']
+MODEL_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg']
+DATA_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
+                 'spinemm.fracture']
 
 
 def _child(name, parent, locations=()):

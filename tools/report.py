@@ -1,7 +1,8 @@
 """Vertebral morphometry report: detector (+ optional top-down model) ->
 heights (mm), ratios, Genant grade per vertebra.
 
-    python tools/report.py INPUT --det-config C --det-checkpoint P [--pose-config C --pose-checkpoint P]
+    python tools/report.py INPUT --det-config C --det-checkpoint P \
+        [--pose-config C --pose-checkpoint P] [--spacing ROW COL]
 INPUT: a PNG/JPEG, a DICOM radiograph, a DICOM series folder or a NIfTI
 volume (its central sagittal slice), or a folder of images. Writes
 <stem>.csv, <stem>.json and <stem>.png (height lines, grade colours) to
@@ -49,6 +50,8 @@ def main():
     p.add_argument('--out-dir', default='outputs/report')
     p.add_argument('--score-thr', type=float, default=0.6)
     p.add_argument('--kpt-score-thr', type=float, default=0.3)
+    p.add_argument('--spacing', type=float, nargs=2, metavar=('ROW', 'COL'),
+                   help='pixel spacing in mm for inputs without one (PNG)')
     p.add_argument('--device', default='cpu')
     a = p.parse_args()
     if bool(a.pose_config) != bool(a.pose_checkpoint):
@@ -60,7 +63,7 @@ def main():
                         a.kpt_score_thr)
     os.makedirs(a.out_dir, exist_ok=True)
     for path in tqdm(items, desc='report'):
-        report, image = rep(path)
+        report, image = rep(path, a.spacing)
         stem = osp.basename(path.rstrip('/'))
         for ext in ('.nii.gz', '.nii', '.dcm', '.png', '.jpg', '.jpeg'):
             if stem.lower().endswith(ext):

@@ -153,8 +153,14 @@ class SpineReporter:
                                    device=device)
         self.kpt_score_thr = kpt_score_thr
 
-    def __call__(self, path):
-        image, spacing, source = load_any(path)
+    def __call__(self, path, spacing=None):
+        """Report on ``path``; ``spacing`` (row, col mm) overrides the file's
+        (for PNGs whose spacing is known from elsewhere)."""
+        image, file_spacing, source = load_any(path)
+        if spacing is not None:
+            source = 'given by the caller'
+        else:
+            spacing = file_spacing
         det = self.detector(image)
         vertebrae = det['vertebrae']
         if self.pose is not None and vertebrae:

@@ -1,0 +1,5 @@
+from .dice_loss import DourtheDiceLoss, dourthe_dice
+from .pyramid_segmentor import PyramidSegmentor
+from .vnet import VNet2d
+
+__all__ = ['DourtheDiceLoss', 'dourthe_dice', 'PyramidSegmentor', 'VNet2d']
