@@ -137,3 +137,43 @@ def test_dourthe_augmentation_keeps_labels_and_shapes():
                    seg_fields=['gt_seg_map']))
     assert (out['img'][:, 52:] == 0).all() and (out['img'][52:] == 0).all()
     assert (out['img'][:50, :50] == 100).all()
+
+
+@pytest.mark.skipif(not osp.isdir(MR), reason='../shared/data/real absent')
+def test_seg_infer_tool_writes_label_maps_and_overlays(tmp_path):
+    import shutil
+    import sys
+
+    import cv2
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import save_checkpoint
+
+    from conftest import ok, run_tool
+    from spinemm.registry import MODELS
+    cfg_path = osp.join(ROOT, 'configs', 'spine_seg',
+                        'pyramid-vnet_mr2d-lumbar-256_cpu.py')
+    cfg = Config.fromfile(cfg_path)
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    ckpt = str(tmp_path / 'model.pth')
+    save_checkpoint(dict(state_dict=model.state_dict(), meta=dict(
+        dataset_meta=dict(classes=('background', 'disc', 'vertebra'),
+                          palette=[[0, 0, 0], [0, 200, 255],
+                                   [220, 20, 60]]))), ckpt)
+    src = tmp_path / 'in'
+    src.mkdir()
+    for stem in ('2', '3'):
+        shutil.copy(osp.join(MR, 'images', f'{stem}.png'), src)
+    small = cv2.resize(cv2.imread(str(src / '3.png'), 0), (200, 180))
+    cv2.imwrite(str(src / '3.png'), small)  # any size goes in and out
+    out = tmp_path / 'out'
+    log = ok(run_tool([sys.executable, 'tools/seg_infer.py', cfg_path, ckpt,
+                       str(src), '--out-dir', str(out)]))
+    assert '2 slice(s) segmented' in log
+    for stem, shape in (('2', (256, 256)), ('3', (180, 200))):
+        lab = np.load(out / f'{stem}.npy')
+        assert lab.shape == shape and set(np.unique(lab)) <= {0, 1, 2}
+        np.testing.assert_array_equal(
+            cv2.imread(str(out / f'{stem}.png'), cv2.IMREAD_UNCHANGED), lab)
+        assert (out / f'{stem}_overlay.png').is_file()

@@ -49,7 +49,9 @@ def main():
     p.add_argument('--pose-checkpoint')
     p.add_argument('--out-dir', default='outputs/report')
     p.add_argument('--score-thr', type=float, default=0.6)
-    p.add_argument('--kpt-score-thr', type=float, default=0.3)
+    p.add_argument('--kpt-score-thr', type=float, default=None,
+                   help='keypoints below count as missing (default 0.3 for '
+                   'the detector head, 0.05 for a top-down model)')
     p.add_argument('--spacing', type=float, nargs=2, metavar=('ROW', 'COL'),
                    help='pixel spacing in mm for inputs without one (PNG)')
     p.add_argument('--device', default='cpu')

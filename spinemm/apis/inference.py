@@ -28,13 +28,18 @@ def is_dicom(path):
 
 def load_image(path):
     """A PNG/JPEG or DICOM radiograph as (uint8 BGR image, spacing or None,
-    spacing source). DICOM goes through its window and SpineTK's
-    normalisation (the images SpineTK-style models are trained on)."""
+    spacing source). DICOM goes through its window; values that do not fit
+    8 bits then go through SpineTK's normalisation (how SpineTK brings
+    radiographs to the 8-bit PNGs its models train on), 8-bit data is kept
+    as stored."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'image not found: {path}')
     if is_dicom(path):
         pixels, spacing, meta = read_dicom_image(path, apply_window=True)
-        img = spinetk_normalize(pixels)
+        if pixels.min() >= 0 and pixels.max() <= 255:
+            img = np.round(pixels).astype(np.uint8)  # already 8-bit
+        else:
+            img = spinetk_normalize(pixels)
         return (cv2.cvtColor(img, cv2.COLOR_GRAY2BGR), spacing,
                 meta['spacing_source'])
     img = cv2.imread(path, cv2.IMREAD_COLOR)

@@ -140,9 +140,14 @@ def write_report(report, image, out_dir, stem):
 class SpineReporter:
     """Detector (+ optional top-down keypoint model) + morphometry."""
 
+    #: default keypoint score thresholds: the detector head's score is a
+    #: probability mass in [0, 1]; an mmpose heatmap's is its peak value,
+    #: lower for the same confidence (about 0.15-0.4 on the phantoms)
+    KPT_SCORE_THR = dict(detector=0.3, pose=0.05)
+
     def __init__(self, det_config, det_checkpoint, pose_config=None,
                  pose_checkpoint=None, device='cpu', score_thr=0.6,
-                 kpt_score_thr=0.3):
+                 kpt_score_thr=None):
         from .inference import VertebraDetector
         self.detector = VertebraDetector(det_config, det_checkpoint, device,
                                          score_thr)
@@ -151,7 +156,8 @@ class SpineReporter:
             from mmpose.apis import init_model
             self.pose = init_model(pose_config, pose_checkpoint,
                                    device=device)
-        self.kpt_score_thr = kpt_score_thr
+        self.kpt_score_thr = kpt_score_thr if kpt_score_thr is not None \
+            else self.KPT_SCORE_THR['pose' if pose_config else 'detector']
 
     def __call__(self, path, spacing=None):
         """Report on ``path``; ``spacing`` (row, col mm) overrides the file's

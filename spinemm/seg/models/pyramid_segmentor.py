@@ -30,7 +30,9 @@ class PyramidSegmentor(BaseSegmentor):
                  channels=(16, 32, 64, 128), dropout=0.3, kernel_size=5,
                  loss=dict(type='spinemm.DourtheDiceLoss'),
                  data_preprocessor=None, init_cfg=None, train_cfg=None,
-                 test_cfg=None):
+                 test_cfg=None, pretrained=None):
+        # ``pretrained`` is set to None by mmseg.apis.init_model; both stages
+        # always start from scratch
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.num_classes = num_classes
