@@ -9,3 +9,13 @@ tensorboard_backend = dict(type='TensorboardVisBackend')
 wandb_backend = dict(type='WandbVisBackend', init_kwargs=dict(project='spinemm'))
 visualizer = dict(
     type='SegLocalVisualizer', vis_backends=[local_backend], name='visualizer')
+
+# mmseg keeps its hooks in the schedule files; spinemm's seg configs get
+# iteration-based defaults here and override single fields
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))

@@ -36,7 +36,7 @@ model = dict(
         out_channels=6,
         deconv_out_channels=(128, 128, 128),
         deconv_kernel_sizes=(4, 4, 4),
-        geometric_weight=0.001,
+        geometric_weight=0.0,  # see the _endplate-term ablation
         loss=dict(type='KeypointMSELoss', use_target_weight=True),
         decoder=codec),
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))

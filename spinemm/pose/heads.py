@@ -47,7 +47,7 @@ class VertebraHeatmapHead(HeatmapHead):
     the plain head (the ablation).
     """
 
-    def __init__(self, *args, geometric_weight=0.001, **kwargs):
+    def __init__(self, *args, geometric_weight=0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.geometric_weight = geometric_weight
 

@@ -32,6 +32,9 @@ test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='PCKAccuracy', thr=0.05, norm_item='bbox', prefix='pck0.05'),
     dict(type='PCKAccuracy', thr=0.1, norm_item='bbox', prefix='pck0.1'),
+    # AUC of PCK over thresholds up to `norm_factor` pixels (mmpose takes one
+    # normaliser: 10 px is about a third of a phantom vertebra's width)
+    dict(type='AUC', norm_factor=10, num_thrs=20),
     dict(type='EPE'),
     dict(type='CocoMetric', ann_file=val_ann),
     dict(type='spinemm.VertebraMorphometryMetric', ann_file=val_ann),
