@@ -23,7 +23,11 @@ def phantom_root(tmp_path_factory):
 
 
 def run_tool(args, cwd=ROOT, timeout=600, env=None):
-    """Run a command with this interpreter; return the completed process."""
+    """Run a command with this interpreter (a leading ``'python'`` means
+    ``sys.executable``: CI runs pytest from the venv without activating it);
+    return the completed process."""
+    if args and args[0] == 'python':
+        args = [sys.executable] + list(args[1:])
     full_env = dict(os.environ, PYTHON=sys.executable, **(env or {}))
     proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=full_env)
