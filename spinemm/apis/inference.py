@@ -13,17 +13,15 @@ import torch
 
 from ..anatomy import KEYPOINT_NAMES
 from ..io import read_dicom_image, spinetk_normalize
+from ..io.export import is_dicom as _has_dicom_marker
 
 #: pipeline steps that read annotations: not used on new images
 _ANNOTATION_STEPS = ('LoadAnnotations', 'LoadVertebraKeypoints')
 
 
 def is_dicom(path):
-    if str(path).lower().endswith('.dcm'):
-        return True
-    with open(path, 'rb') as f:
-        f.seek(128)
-        return f.read(4) == b'DICM'
+    """A ``.dcm`` name or DICOM content (:func:`spinemm.io.export.is_dicom`)."""
+    return str(path).lower().endswith('.dcm') or _has_dicom_marker(path)
 
 
 def load_image(path):

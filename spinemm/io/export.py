@@ -10,7 +10,9 @@ from ..utils import atomic_file
 from .dicom_image import read_dicom_image
 
 
-def _is_dicom(path):
+def is_dicom(path):
+    """True for a DICOM Part 10 file (the ``DICM`` marker after the 128-byte
+    preamble), whatever its extension."""
     with open(path, 'rb') as f:
         f.seek(128)
         return f.read(4) == b'DICM'
@@ -24,7 +26,7 @@ def find_dicoms(src):
     if not osp.isdir(src):
         raise FileNotFoundError(f'no such file or folder: {src}')
     found = sorted(osp.join(d, f) for d, _, files in os.walk(src)
-                   for f in files if _is_dicom(osp.join(d, f)))
+                   for f in files if is_dicom(osp.join(d, f)))
     if not found:
         raise FileNotFoundError(f'no DICOM file under {src}')
     return found
