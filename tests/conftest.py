@@ -22,6 +22,18 @@ def phantom_root(tmp_path_factory):
     return str(root)
 
 
+@pytest.fixture(scope='session')
+def verse_phantom_root(tmp_path_factory):
+    """CT phantoms in the VerSe 2020 layout: 2 training, 1 validation case."""
+    from spinemm.phantoms import write_verse_phantoms
+    root = tmp_path_factory.mktemp('data') / 'verse_phantom'
+    write_verse_phantoms(root, release=2020, num_cases=2, seed=4,
+                         num_vertebrae=(4, 5), progress=False)
+    write_verse_phantoms(root, release=2020, num_cases=1, seed=4, split=1,
+                         num_vertebrae=(4, 5), progress=False)
+    return str(root)
+
+
 def run_tool(args, cwd=ROOT, timeout=600, env=None):
     """Run a command with this interpreter (a leading ``'python'`` means
     ``sys.executable``: CI runs pytest from the venv without activating it);

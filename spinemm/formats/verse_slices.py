@@ -75,6 +75,17 @@ def slice_instances(labels2d, min_pixels=20):
     return out
 
 
+def seg_classes(mode):
+    """Class names of a VerSe segmentation: ``'binary'`` (background,
+    vertebra) or ``'levels'`` (background + every level of
+    :data:`spinemm.anatomy.LEVELS`)."""
+    from ..anatomy import LEVELS
+    if mode not in ('binary', 'levels'):
+        raise ValueError(f"mode is 'binary' or 'levels', not {mode!r}")
+    return ('background', 'vertebra') if mode == 'binary' else \
+        ('background', ) + tuple(LEVELS)
+
+
 def level_classes(labels2d, classes):
     """A VerSe label map -> class indices of a segmentation class list.
 
@@ -95,7 +106,8 @@ def level_classes(labels2d, classes):
 
 
 __all__ = ['PLANES', 'num_slices', 'take_slice', 'take_slab',
-           'labelled_slices', 'slice_instances', 'level_classes',
+           'labelled_slices', 'slice_instances', 'seg_classes',
+           'level_classes',
            'index_verse_slices']
 
 

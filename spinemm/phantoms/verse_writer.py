@@ -18,8 +18,10 @@ def _voxel_centroids(phantom, direction):
 
 
 def write_verse_phantoms(root, release=2019, num_cases=3, seed=0,
-                         num_vertebrae=(4, 7), progress=True):
-    """Write ``num_cases`` CT phantoms as the training split of a release.
+                         num_vertebrae=(4, 7), progress=True, split=0):
+    """Write ``num_cases`` CT phantoms as one split of a release
+    (``split``: 0 training, 1 validation, 2 test; each split draws its own
+    phantoms and numbers its subjects from ``100 * split``).
 
     Each case gets ``rawdata/<subject>/<stem>_ct.nii.gz``,
     ``derivatives/<subject>/<stem>_seg-vert_msk.nii.gz`` and
@@ -28,13 +30,13 @@ def write_verse_phantoms(root, release=2019, num_cases=3, seed=0,
     mm), which VerSe does not have. The split folder appears complete or not
     at all.
     """
-    split = verse_folder_names(release)[0]
-    with atomic_dir(osp.join(root, split)) as tmp:
+    folder = verse_folder_names(release)[split]
+    with atomic_dir(osp.join(root, folder)) as tmp:
         for i in tqdm(range(num_cases), desc=f'VerSe {release} phantoms',
                       disable=not progress):
-            ph = make_ct_phantom(seed * 1_000_003 + i,
+            ph = make_ct_phantom(seed * 1_000_003 + 10_007 * split + i,
                                  num_vertebrae=num_vertebrae)
-            subject = f'sub-phantom{i:03d}'
+            subject = f'sub-phantom{100 * split + i:03d}'
             stem = subject if release == 2019 else f'{subject}_dir-ax'
             raw = osp.join(tmp, 'rawdata', subject)
             der = osp.join(tmp, 'derivatives', subject)
@@ -52,4 +54,4 @@ def write_verse_phantoms(root, release=2019, num_cases=3, seed=0,
                       centroid=v.centroid.round(3).tolist(),
                       keypoints=v.keypoints.round(3).tolist())
                  for v in ph.vertebrae])
-    return osp.join(root, split)
+    return osp.join(root, folder)

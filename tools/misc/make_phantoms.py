@@ -4,6 +4,7 @@
     python tools/misc/make_phantoms.py data/drr2d --kind drr          # lateral DRRs of CT phantoms: PNG + COCO
     python tools/misc/make_phantoms.py data/verse --kind verse2019    # CT in the VerSe 2019 layout
     python tools/misc/make_phantoms.py data/verse --kind verse2020 --num-images 5
+    python tools/misc/make_phantoms.py data/verse --kind verse2020 --val-cases 2  # + a validation split
     python tools/misc/make_phantoms.py data/spinetk --kind spinetk    # SpineTK layout (src + augs)
 
 A radiograph folder already written with the same parameters is left as it
@@ -28,6 +29,8 @@ def main():
                    '(verse, default 3) or cases (spinetk, default 20)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--val-fraction', type=float, default=0.2)
+    p.add_argument('--val-cases', type=int, default=0,
+                   help='verse: also write a validation split of N cases')
     p.add_argument('--image-size', type=int, default=256)
     p.add_argument('--num-vertebrae', type=int, nargs=2, default=None,
                    metavar=('MIN', 'MAX'))
@@ -54,6 +57,12 @@ def main():
             seed=args.seed, num_vertebrae=tuple(args.num_vertebrae or (4, 7)))
         print(f'{split}: VerSe {release} phantom cases ready in '
               f'{time.time() - start:.1f} s')
+        if args.val_cases:
+            split = write_verse_phantoms(
+                args.out_dir, release=release, num_cases=args.val_cases,
+                seed=args.seed, split=1,
+                num_vertebrae=tuple(args.num_vertebrae or (4, 7)))
+            print(f'{split}: {args.val_cases} validation cases')
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@ from mmseg.datasets import BaseSegDataset
 
 from ...anatomy import LEVELS
 from ...formats.verse_slices import (index_verse_slices, level_classes,
-                                     take_slab)
+                                     seg_classes, take_slab)
 from ...formats.verse_volumes import VerseCaseReader, hu_window
 from ...registry import DATASETS
 
@@ -29,10 +29,7 @@ class VerseSliceSegDataset(BaseSegDataset):
                  spacing=1.0, cache_dir=None, min_pixels=50, step=1,
                  context=0, window=(-500.0, 1300.0), metainfo=None,
                  **kwargs):
-        if mode not in ('binary', 'levels'):
-            raise ValueError(f"mode is 'binary' or 'levels', not {mode!r}")
-        classes = ('background', 'vertebra') if mode == 'binary' else \
-            ('background', ) + tuple(LEVELS)
+        classes = seg_classes(mode)
         metainfo = dict(metainfo or {}, classes=classes)
         if mode == 'levels':
             rng = np.random.RandomState(0)

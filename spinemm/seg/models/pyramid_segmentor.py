@@ -81,7 +81,7 @@ class PyramidSegmentor(BaseSegmentor):
             name = getattr(fn, 'loss_name', type(fn).__name__)
             for i, (lg, tg) in enumerate(((logits1, target1),
                                           (logits2, target)), 1):
-                value = fn(lg, tg)
+                value = fn(lg, tg, ignore_index=255)  # padding
                 losses[f's{i}.{name}'] = value
                 if 'dice' in name:
                     total_dice_loss = total_dice_loss + value.detach()

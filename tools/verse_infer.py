@@ -1,0 +1,85 @@
+"""Segment whole CT volumes into labelled vertebrae with a spine_seg model.
+
+    python tools/verse_infer.py CONFIG CHECKPOINT INPUT [--out-dir out/]
+
+INPUT is a CT NIfTI file, a folder of them (``*.nii.gz``), or a VerSe root
+(every ``rawdata/<subject>/<stem>_ct.nii.gz`` under it). For each CT it
+writes, as VerSe names them: ``<stem>_seg-vert_msk.nii.gz`` (labels on the
+CT's own grid), ``<stem>_seg-subreg_ctd.json`` (centroids, VerSe format) and
+``<stem>_seg-vert_snapshot.png`` (mid-sagittal slice with the labels), plus
+``timings.csv``. A model with one class per level writes VerSe labels; a
+binary model writes instance ids 1, 2, ... from head to foot.
+Score the masks with tools/analysis_tools/eval_verse.py.
+"""
+import argparse
+import csv
+import glob
+import os
+import os.path as osp
+
+from spinemm.apis.volume_segment import VolumeSegmenter, write_verse_prediction
+from spinemm.io import read_nifti
+from spinemm.utils import atomic_file
+
+
+def list_cts(path):
+    """(stem, path) of every CT to segment under ``path``."""
+    if osp.isfile(path):
+        files = [path]
+    elif osp.isdir(path):
+        files = sorted(glob.glob(osp.join(path, '**', 'rawdata', '*',
+                                          '*_ct.nii.gz'), recursive=True)) \
+            or sorted(glob.glob(osp.join(path, '*.nii.gz'))
+                      + glob.glob(osp.join(path, '*.nii')))
+    else:
+        raise SystemExit(f'error: no such file or folder: {path}')
+    if not files:
+        raise SystemExit(f'error: no CT NIfTI (*.nii.gz) in {path}')
+    out = []
+    for f in files:
+        name = osp.basename(f)
+        for suffix in ('_ct.nii.gz', '.nii.gz', '.nii'):
+            if name.endswith(suffix):
+                out.append((name[:-len(suffix)], f))
+                break
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('input')
+    p.add_argument('--out-dir', default='outputs/verse')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--window', type=int, help='sliding-window side (px)')
+    p.add_argument('--overlap', type=float, default=0.25)
+    p.add_argument('--batch-size', type=int, default=8)
+    a = p.parse_args()
+    cts = list_cts(a.input)
+    seg = VolumeSegmenter(a.config, a.checkpoint, a.device, a.window,
+                          a.overlap, a.batch_size)
+    rows = []
+    for stem, path in cts:
+        ct = read_nifti(path)
+        result = seg(ct, progress=True)
+        paths = write_verse_prediction(result, a.out_dir, stem)
+        t = result['seconds']
+        n = len(set(result['instances'].data.ravel()) - {0})
+        print(f'{stem}: {n} vertebrae, shape {ct.data.shape}, '
+              f'{t["total"]:.1f} s (network {t["network"]:.1f} s) -> '
+              f'{paths[0]}')
+        rows.append(dict(stem=stem, shape='x'.join(map(str, ct.data.shape)),
+                         vertebrae=n, **{f'{k}_s': round(v, 3)
+                                         for k, v in t.items()}))
+    with atomic_file(osp.join(a.out_dir, 'timings.csv'), '.csv') as tmp:
+        with open(tmp, 'w', newline='') as f:
+            w = csv.DictWriter(f, list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    print(f'{len(rows)} CT(s) segmented into {a.out_dir}')
+
+
+if __name__ == '__main__':
+    main()
