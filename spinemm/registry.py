@@ -50,7 +50,7 @@ RUNNERS = _child('runner', MMENGINE_RUNNERS)
 RUNNER_CONSTRUCTORS = _child('runner constructor',
                              MMENGINE_RUNNER_CONSTRUCTORS)
 LOOPS = _child('loop', MMENGINE_LOOPS)
-HOOKS = _child('hook', MMENGINE_HOOKS)
+HOOKS = _child('hook', MMENGINE_HOOKS, ['spinemm.engine.hooks'])
 DATASETS = _child('dataset', MMENGINE_DATASETS, DATA_PACKAGES)
 DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, DATA_PACKAGES)
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, DATA_PACKAGES)

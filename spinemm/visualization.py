@@ -60,3 +60,46 @@ def draw_vertebrae(image, boxes=(), masks=None, keypoints=None, labels=None,
                     cv2.circle(img, tuple(p), 2, _colour(name), -1,
                                cv2.LINE_AA)
     return img
+
+
+def seg_overlay(image, pred, palette, gt=None, alpha=0.45, path=None):
+    """A class map drawn on a grey (or BGR) slice: the prediction filled in
+    the palette's colours (RGB, as mmseg stores it), the ground truth, when
+    given, as outlines of the same colours. Written to ``path`` (PNG,
+    atomically) when given; returned as BGR."""
+    img = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 \
+        else image.copy()
+    palette = np.asarray(palette, np.uint8)[:, ::-1]  # RGB -> BGR
+    pred = np.asarray(pred)
+    mask = pred > 0
+    img[mask] = (alpha * palette[pred[mask]] + (1 - alpha) * img[mask]
+                 ).astype(np.uint8)
+    if gt is not None:
+        gt = np.asarray(gt)
+        for c in np.unique(gt):
+            if c == 0 or c >= len(palette):
+                continue
+            contours, _ = cv2.findContours((gt == c).astype(np.uint8),
+                                           cv2.RETR_EXTERNAL,
+                                           cv2.CHAIN_APPROX_NONE)
+            cv2.drawContours(img, contours, -1,
+                             tuple(int(v) for v in palette[c]), 1)
+    if path is not None:
+        from .utils import atomic_file
+        with atomic_file(path, '.png') as tmp:
+            cv2.imwrite(tmp, img)
+    return img
+
+
+def tile(images, columns=4, pad=4):
+    """Images (BGR, any sizes) in a grid, each cell the largest size."""
+    h = max(i.shape[0] for i in images)
+    w = max(i.shape[1] for i in images)
+    rows = (len(images) + columns - 1) // columns
+    grid = np.zeros((rows * (h + pad) + pad, columns * (w + pad) + pad, 3),
+                    np.uint8)
+    for n, im in enumerate(images):
+        r, c = divmod(n, columns)
+        y, x = pad + r * (h + pad), pad + c * (w + pad)
+        grid[y:y + im.shape[0], x:x + im.shape[1]] = im
+    return grid

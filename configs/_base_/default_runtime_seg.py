@@ -19,3 +19,14 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
+
+# What the segmentation seeds did around training (spinemm.engine.hooks):
+# the loss history as CSV + plot, prediction overlays of the first validation
+# slices at every validation, and the test set scored with the best
+# checkpoint once training ends. Early stopping (mmengine's
+# EarlyStoppingHook) is added per config, as it names the monitored metric.
+custom_hooks = [
+    dict(type='spinemm.LossHistoryHook', interval=10),
+    dict(type='spinemm.SegOverlayHook', num_images=4),
+    dict(type='spinemm.TestAfterTrainHook'),
+]

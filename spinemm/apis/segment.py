@@ -54,10 +54,5 @@ class SliceSegmenter:
         return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
 
     def overlay(self, image, labels, alpha=0.45):
-        img = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 \
-            else image.copy()
-        colour = self.palette[labels][..., ::-1]  # palette is RGB
-        mask = labels > 0
-        img[mask] = (alpha * colour[mask] + (1 - alpha) * img[mask]).astype(
-            np.uint8)
-        return img
+        from ..visualization import seg_overlay
+        return seg_overlay(image, labels, self.palette, alpha=alpha)

@@ -1,5 +1,8 @@
-"""Draw N samples of a config's dataset (after its pipeline) to PNG files:
-boxes, masks and the six keypoints (anterior orange, posterior cyan).
+"""Draw N samples of a config's dataset (after its pipeline, so with its
+random augmentation) to PNG files, plus all of them tiled in ``batch.png``:
+detection/pose samples with boxes, masks and the six keypoints (anterior
+orange, posterior cyan); segmentation samples with their label map drawn on
+the (augmented) image - Dourthe's pre-visualisation of an augmented batch.
 
     python tools/analysis_tools/browse_dataset.py CONFIG --out-dir browse/ -n 8
 """
@@ -14,7 +17,21 @@ from mmengine.registry import init_default_scope
 
 from spinemm.registry import DATASETS
 from spinemm.utils import atomic_file
-from spinemm.visualization import draw_vertebrae
+from spinemm.visualization import draw_vertebrae, seg_overlay, tile
+
+
+def draw_sample(sample, palette):
+    """One packed sample (mmdet or mmseg) as a BGR picture."""
+    img = sample['inputs'].permute(1, 2, 0).numpy().astype(np.uint8)
+    ds = sample['data_samples']
+    if 'gt_sem_seg' in ds:
+        labels = ds.gt_sem_seg.data[0].numpy()
+        grey = img[..., img.shape[2] // 2]  # centre channel (2.5D)
+        return seg_overlay(grey, np.where(labels == 255, 0, labels), palette)
+    gt = ds.gt_instances
+    masks = gt.masks.masks if 'masks' in gt else None
+    kpts = gt.keypoints.numpy() if 'keypoints' in gt else None
+    return draw_vertebrae(img, gt.bboxes.numpy(), masks, kpts)
 
 
 def main():
@@ -34,19 +51,23 @@ def main():
         ds_cfg.data_root = a.data_root
     ds = DATASETS.build(ds_cfg)
     os.makedirs(a.out_dir, exist_ok=True)
+    palette = ds.metainfo.get('palette') or [[0, 0, 0]] + [[220, 20, 60]] * 254
+    pictures = []
     for i in range(min(a.num, len(ds))):
         sample = ds[i]
-        img = sample['inputs'].permute(1, 2, 0).numpy().astype(np.uint8)
-        gt = sample['data_samples'].gt_instances
-        masks = gt.masks.masks if 'masks' in gt else None
-        kpts = gt.keypoints.numpy() if 'keypoints' in gt else None
-        out = draw_vertebrae(img, gt.bboxes.numpy(), masks, kpts)
+        out = draw_sample(sample, palette)
+        pictures.append(out)
         name = osp.splitext(osp.basename(
-            sample['data_samples'].img_path))[0]
+            sample['data_samples'].img_path.replace('#', '_')))[0]
         with atomic_file(osp.join(a.out_dir, f'{i:03d}_{name}.png'),
                          '.png') as tmp:
             cv2.imwrite(tmp, out)
-    print(f'{min(a.num, len(ds))} samples drawn to {a.out_dir}')
+    if not pictures:
+        raise SystemExit(f'error: the {a.split} dataset of {a.config} is empty')
+    with atomic_file(osp.join(a.out_dir, 'batch.png'), '.png') as tmp:
+        cv2.imwrite(tmp, tile(pictures))
+    print(f'{len(pictures)} samples drawn to {a.out_dir} (all of them in '
+          f'{osp.join(a.out_dir, "batch.png")})')
 
 
 if __name__ == '__main__':

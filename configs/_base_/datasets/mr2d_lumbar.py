@@ -1,12 +1,14 @@
 # 14 sagittal lumbar T2 MR slices with masks (0 background, 1 disc,
 # 2 vertebra): ../shared/data/real/mr2d_lumbar, linked as data/mr2d_lumbar
 # (`ln -s ../../shared/data/real/mr2d_lumbar data/mr2d_lumbar`). Slices 3, 7,
-# 11 and 13 are held back for validation (three hold vertebrae, all discs;
-# slices 0, 5 and 10 are lateral and unlabelled, and stay in training).
+# 9 and 11 are held back for validation: each labels both discs and
+# vertebrae. Slices 1 and 13 label only the discs although vertebrae are
+# visible, and 0, 5 and 10 are unlabelled; a slice without vertebra labels
+# cannot score vertebra Dice, so those stay in training.
 dataset_type = 'spinemm.ImageLabelPairDataset'
 data_root = 'data/mr2d_lumbar/'
 input_size = (256, 256)
-val_stems = ['3', '7', '11', '13']
+val_stems = ['3', '7', '9', '11']
 common = dict(type=dataset_type, data_root=data_root, img_dir='images',
               label_dir='masks', label_values=[0, 1, 2])
 train_pipeline = [

@@ -1,0 +1,176 @@
+"""Training hooks the spine seeds had and mmengine lacks.
+
+* ``spinemm.LossHistoryHook``: every logged loss and validation metric as a
+  CSV (``<work_dir>/loss_history.csv``) and a plot (``loss_history.png``),
+  rewritten after each validation and at the end.
+* ``spinemm.SegOverlayHook``: the first ``num_images`` validation slices with
+  the ground truth (outline) and the prediction (filled) drawn on them, saved
+  at every validation under ``<work_dir>/overlays/iter_<N>/``.
+* ``spinemm.TestAfterTrainHook``: when training ends, loads the best
+  checkpoint (``save_best`` of the CheckpointHook; the last weights when none)
+  and runs the test loop; the metrics land in the log and in
+  ``<work_dir>/test_metrics.json``.
+
+Early stopping is mmengine's own ``EarlyStoppingHook`` (see the spine_seg
+configs).
+"""
+import csv
+import math
+import os
+import os.path as osp
+
+import numpy as np
+from mmengine.hooks import Hook
+
+from ..registry import HOOKS
+from ..utils import atomic_file, atomic_write_json
+
+
+@HOOKS.register_module()
+class LossHistoryHook(Hook):
+    """Args:
+        interval: record the training losses every ``interval`` iterations.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, interval=10, filename='loss_history'):
+        self.interval = interval
+        self.filename = filename
+        self.rows = []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if not outputs or (runner.iter + 1) % self.interval:
+            return
+        row = dict(iter=runner.iter + 1, epoch=runner.epoch)
+        for k, v in outputs.items():
+            row[k] = float(v.detach().mean()) if hasattr(v, 'detach') \
+                else float(v)
+        self.rows.append(row)
+
+    def after_val_epoch(self, runner, metrics=None):
+        if metrics:
+            row = dict(iter=runner.iter, epoch=runner.epoch)
+            row.update({f'val/{k}': float(v) for k, v in metrics.items()
+                        if isinstance(v, (int, float, np.floating))})
+            self.rows.append(row)
+        self.write(runner.work_dir)
+
+    def after_run(self, runner):
+        self.write(runner.work_dir)
+
+    def write(self, work_dir):
+        if not self.rows:
+            return
+        keys = ['iter', 'epoch'] + sorted(
+            {k for r in self.rows for k in r} - {'iter', 'epoch'})
+        path = osp.join(work_dir, self.filename)
+        with atomic_file(path + '.csv', '.csv') as tmp:
+            with open(tmp, 'w', newline='') as f:
+                w = csv.DictWriter(f, keys)
+                w.writeheader()
+                w.writerows(self.rows)
+        plot_history(self.rows, path + '.png')
+
+
+def plot_history(rows, path):
+    """Training losses (left) and validation metrics (right) against the
+    iteration."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    losses = sorted({k for r in rows for k in r
+                     if 'loss' in k and not k.startswith('val/')})
+    metrics = sorted({k for r in rows for k in r if k.startswith('val/')})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, keys, title in ((axes[0], losses, 'training losses'),
+                            (axes[1], metrics, 'validation')):
+        for k in keys:
+            pts = [(r['iter'], r[k]) for r in rows
+                   if k in r and math.isfinite(r[k])]
+            if pts:
+                ax.plot(*zip(*pts), marker='.' if k in metrics else None,
+                        label=k)
+        ax.set_title(title)
+        ax.set_xlabel('iteration')
+        if keys:
+            ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_file(path, '.png') as tmp:
+        fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+
+
+@HOOKS.register_module()
+class SegOverlayHook(Hook):
+    """Prediction overlays of the first validation slices, per validation."""
+
+    priority = 'LOW'
+
+    def __init__(self, num_images=4, alpha=0.45, out_dir='overlays'):
+        self.num_images = num_images
+        self.alpha = alpha
+        self.out_dir = out_dir
+        self._seen = 0
+
+    def before_val_epoch(self, runner):
+        self._seen = 0
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None,
+                       outputs=None):
+        from ..visualization import seg_overlay
+        if self._seen >= self.num_images or not outputs:
+            return
+        palette = np.array(runner.val_dataloader.dataset.metainfo['palette'],
+                           np.uint8)
+        folder = osp.join(runner.work_dir, self.out_dir,
+                          f'iter_{runner.iter:06d}')
+        os.makedirs(folder, exist_ok=True)
+        for inputs, sample in zip(data_batch['inputs'], outputs):
+            if self._seen >= self.num_images:
+                break
+            pred = sample.pred_sem_seg.data[0].cpu().numpy()
+            gt = sample.gt_sem_seg.data[0].cpu().numpy() \
+                if 'gt_sem_seg' in sample else None
+            image = inputs.cpu().numpy()
+            image = image[image.shape[0] // 2]  # centre channel
+            image = _fit(image, pred.shape)
+            name = osp.splitext(osp.basename(
+                sample.img_path.replace('#', '_')))[0]
+            seg_overlay(image, pred, palette, gt, self.alpha,
+                        osp.join(folder, f'{self._seen:02d}_{name}.png'))
+            self._seen += 1
+
+
+def _fit(image, shape):
+    import cv2
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.shape != tuple(shape):
+        image = cv2.resize(image, shape[::-1], interpolation=cv2.INTER_LINEAR)
+    return image
+
+
+@HOOKS.register_module()
+class TestAfterTrainHook(Hook):
+    """Run the test set once training ends, with the best checkpoint."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, use_best=True):
+        self.use_best = use_best
+
+    def after_train(self, runner):
+        best = runner.message_hub.get_info('best_ckpt') \
+            if self.use_best else None
+        if best and osp.isfile(best):
+            runner.logger.info(f'testing the best checkpoint {best}')
+            runner.load_checkpoint(best)
+        else:
+            runner.logger.info('testing the final weights')
+        metrics = runner.test_loop.run()
+        out = {k: float(v) if isinstance(v, (int, float, np.floating))
+               else v for k, v in (metrics or {}).items()}
+        atomic_write_json(osp.join(runner.work_dir, 'test_metrics.json'),
+                          dict(checkpoint=best, metrics=out), indent=1)
