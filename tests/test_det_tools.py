@@ -77,7 +77,8 @@ def test_browse_dataset_draws_pngs(tiny_kpt, tmp_path):
     cfg, _ = tiny_kpt
     _ok(run_tool([sys.executable, 'tools/analysis_tools/browse_dataset.py',
                   cfg, '--out-dir', str(tmp_path), '-n', '3']))
-    assert len([f for f in os.listdir(tmp_path) if f.endswith('.png')]) == 3
+    pngs = sorted(f for f in os.listdir(tmp_path) if f.endswith('.png'))
+    assert len(pngs) == 4 and pngs[-1] == 'batch.png'  # 3 + all tiled
 
 
 def test_benchmark_prints_side_by_side_ratios():

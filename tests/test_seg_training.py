@@ -183,3 +183,15 @@ def test_browse_dataset_draws_an_augmented_seg_batch(tmp_path):
         b, g, r = [c.astype(int) for c in cv2.split(cv2.imread(path))]
         coloured += ((abs(r - g) > 40) | (abs(b - r) > 40)).sum()
     assert coloured > 1000
+
+
+def test_benchmark_volume_times_a_synthetic_scan(tiny_verse_run):
+    text = ok(run_tool(['python', 'tools/analysis_tools/benchmark_volume.py',
+                        tiny_verse_run['cfg'], '--checkpoint',
+                        str(tiny_verse_run['work'] / 'iter_4.pth'),
+                        '--shape', '96', '80', '120', '--spacing', '1.2',
+                        '1.2', '1.0']))
+    out = json.loads(text[text.index('{'):text.rindex('}') + 1])
+    assert out['shape'] == [96, 80, 120] and out['window'] == 128
+    parts = out['seconds']
+    assert parts['total'] >= parts['network'] > 0

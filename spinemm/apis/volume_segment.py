@@ -55,11 +55,11 @@ class VolumeSegmenter:
             window are zero padded.
         overlap: fraction of the window two neighbours share.
         batch_size: windows per forward pass.
-        min_voxels: smallest vertebra instance kept (voxels at 1 mm).
+        min_volume_mm3: smallest vertebra instance kept.
     """
 
     def __init__(self, config, checkpoint, device='cpu', window=None,
-                 overlap=0.25, batch_size=8, min_voxels=200):
+                 overlap=0.25, batch_size=8, min_volume_mm3=200.0):
         from mmseg.apis import init_model
         self.model = init_model(config, checkpoint, device=device)
         cfg = self.model.cfg
@@ -72,7 +72,7 @@ class VolumeSegmenter:
         self.window = int(window or max(crop))
         self.stride = max(1, int(round(self.window * (1 - overlap))))
         self.batch_size = batch_size
-        self.min_voxels = min_voxels
+        self.min_voxels = max(1, round(min_volume_mm3 / self.spacing**3))
         meta = getattr(self.model, 'dataset_meta', None)  # from the ckpt
         self.classes = tuple(meta['classes']) if meta else \
             seg_classes(ds.get('mode', 'binary'))
@@ -188,6 +188,11 @@ def draw_snapshot(result, path):
     k = int(np.median(cols)) if cols.size else inst.shape[2] // 2
     image = hu_window(ct[:, :, k])
     labels = inst[:, :, k]
+    scale = max(1, int(np.ceil(400 / image.shape[0])))  # >= 400 px tall
+    image = cv2.resize(image, None, fx=scale, fy=scale,
+                       interpolation=cv2.INTER_LINEAR)
+    labels = cv2.resize(labels, None, fx=scale, fy=scale,
+                        interpolation=cv2.INTER_NEAREST)
     rng = np.random.RandomState(1)
     palette = [[0, 0, 0]] + rng.randint(60, 255, (255, 3)).tolist()
     out = seg_overlay(image, labels, palette, alpha=0.5)
@@ -197,9 +202,9 @@ def draw_snapshot(result, path):
         ys, xs = np.nonzero(labels == v)
         name = VERSE_LEVELS.get(int(v), str(v)) if result.get('levels') \
             else f'#{v}'
-        cv2.putText(out, name,
-                    (int(xs.max()) + 3, int(ys.mean())),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1,
+        x = min(int(xs.max()) + 4, out.shape[1] - 28)
+        cv2.putText(out, name, (x, int(ys.mean()) + 4),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1,
                     cv2.LINE_AA)
     from ..utils import atomic_file
     with atomic_file(path, '.png') as tmp:

@@ -18,10 +18,13 @@ def _voxel_centroids(phantom, direction):
 
 
 def write_verse_phantoms(root, release=2019, num_cases=3, seed=0,
-                         num_vertebrae=(4, 7), progress=True, split=0):
+                         num_vertebrae=(4, 7), progress=True, split=0,
+                         levels=None):
     """Write ``num_cases`` CT phantoms as one split of a release
     (``split``: 0 training, 1 validation, 2 test; each split draws its own
-    phantoms and numbers its subjects from ``100 * split``).
+    phantoms and numbers its subjects from ``100 * split``). ``levels``
+    (superior first, e.g. ``['T11', ..., 'L5']``) gives every case the same
+    run of levels instead of a random one.
 
     Each case gets ``rawdata/<subject>/<stem>_ct.nii.gz``,
     ``derivatives/<subject>/<stem>_seg-vert_msk.nii.gz`` and
@@ -35,7 +38,7 @@ def write_verse_phantoms(root, release=2019, num_cases=3, seed=0,
         for i in tqdm(range(num_cases), desc=f'VerSe {release} phantoms',
                       disable=not progress):
             ph = make_ct_phantom(seed * 1_000_003 + 10_007 * split + i,
-                                 num_vertebrae=num_vertebrae)
+                                 num_vertebrae=num_vertebrae, levels=levels)
             subject = f'sub-phantom{100 * split + i:03d}'
             stem = subject if release == 2019 else f'{subject}_dir-ax'
             raw = osp.join(tmp, 'rawdata', subject)

@@ -41,20 +41,21 @@ class VerseVolumeMetric(BaseMetric):
     """Args:
         data_root / cache_dir / spacing: as given to the dataset (the masks
             are read through the same cached reader).
-        min_voxels: smallest predicted instance kept.
+        min_volume_mm3: smallest predicted instance kept.
         with_hd: compute HD95 (the slowest part).
     """
 
     default_prefix = 'verse'
 
     def __init__(self, data_root, cache_dir=None, spacing=1.0,
-                 min_voxels=200, with_hd=True, collect_device='cpu',
+                 min_volume_mm3=200.0, with_hd=True, collect_device='cpu',
                  prefix=None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.data_root = data_root
         self.reader = VerseCaseReader(spacing, cache_dir)
         self.spacing = (spacing, ) * 3
-        self.min_voxels, self.with_hd = min_voxels, with_hd
+        self.min_voxels = max(1, round(min_volume_mm3 / spacing**3))
+        self.with_hd = with_hd
 
     def process(self, data_batch, data_samples):
         for s in data_samples:

@@ -5,6 +5,7 @@
     python tools/misc/make_phantoms.py data/verse --kind verse2019    # CT in the VerSe 2019 layout
     python tools/misc/make_phantoms.py data/verse --kind verse2020 --num-images 5
     python tools/misc/make_phantoms.py data/verse --kind verse2020 --val-cases 2  # + a validation split
+    python tools/misc/make_phantoms.py data/verse --kind verse2020 --levels T12 L1 L2 L3 L4 L5  # fixed levels
     python tools/misc/make_phantoms.py data/spinetk --kind spinetk    # SpineTK layout (src + augs)
 
 A radiograph folder already written with the same parameters is left as it
@@ -34,6 +35,9 @@ def main():
     p.add_argument('--image-size', type=int, default=256)
     p.add_argument('--num-vertebrae', type=int, nargs=2, default=None,
                    metavar=('MIN', 'MAX'))
+    p.add_argument('--levels', nargs='+', metavar='LEVEL',
+                   help='verse: the same levels in every case, superior '
+                   'first (default: a random run of --num-vertebrae)')
     args = p.parse_args()
     start = time.time()
     if args.kind in ('radiograph', 'drr'):
@@ -54,13 +58,14 @@ def main():
         release = int(args.kind[-4:])
         split = write_verse_phantoms(
             args.out_dir, release=release, num_cases=args.num_images or 3,
-            seed=args.seed, num_vertebrae=tuple(args.num_vertebrae or (4, 7)))
+            seed=args.seed, num_vertebrae=tuple(args.num_vertebrae or (4, 7)),
+            levels=args.levels)
         print(f'{split}: VerSe {release} phantom cases ready in '
               f'{time.time() - start:.1f} s')
         if args.val_cases:
             split = write_verse_phantoms(
                 args.out_dir, release=release, num_cases=args.val_cases,
-                seed=args.seed, split=1,
+                seed=args.seed, split=1, levels=args.levels,
                 num_vertebrae=tuple(args.num_vertebrae or (4, 7)))
             print(f'{split}: {args.val_cases} validation cases')
 
