@@ -60,3 +60,14 @@ def test_model_grid_round_trip_returns_the_ct_labels():
     for v in ph.vertebrae:
         g, p = ph.labels.data == v.label, back.data == v.label
         assert 2 * (g & p).sum() / (g.sum() + p.sum()) > 0.97
+
+
+@pytest.mark.parametrize('plane', ['sagittal', 'coronal'])
+def test_put_slice_inverts_take_slice(plane):
+    from spinemm.formats.verse_slices import put_slice, take_slice
+    vol = np.arange(4 * 5 * 6).reshape(4, 5, 6)
+    rebuilt = np.zeros_like(vol)
+    n = vol.shape[2] if plane == 'sagittal' else vol.shape[1]
+    for k in range(n):
+        put_slice(rebuilt, k, plane, take_slice(vol, k, plane))
+    assert np.array_equal(rebuilt, vol)

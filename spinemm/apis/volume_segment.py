@@ -13,7 +13,8 @@ import time
 import numpy as np
 import torch
 
-from ..formats.verse_slices import num_slices, seg_classes, take_slab
+from ..formats.verse_slices import (num_slices, put_slice, seg_classes,
+                                    take_slab)
 from ..formats.verse_volumes import SLICE_ORIENTATION, hu_window
 from ..io import Volume, reorient, resample, resample_to
 from ..seg.volume_labels import class_labels, instances_from_classes
@@ -122,10 +123,7 @@ class VolumeSegmenter:
             slab = hu_window(take_slab(arr, k, self.plane, self.context),
                              *self.hu_range)
             pred = self.segment_slab(slab).argmax(0).astype(np.uint8)
-            if self.plane == 'sagittal':
-                classes[:, :, k] = pred
-            else:
-                classes[:, k, :] = pred[:, ::-1]
+            put_slice(classes, k, self.plane, pred)
         t2 = time.perf_counter()
         instances = instances_from_classes(classes, self.classes,
                                            self.min_voxels)

@@ -32,6 +32,16 @@ def take_slice(volume, index, plane):
     return np.asarray(volume[:, index, :])[:, ::-1]
 
 
+def put_slice(volume, index, plane, values):
+    """Write a 2D slice in display order back into a 3D array (the inverse of
+    :func:`take_slice`)."""
+    _check_plane(plane)
+    if plane == 'sagittal':
+        volume[:, :, index] = values
+    else:
+        volume[:, index, :] = np.asarray(values)[:, ::-1]
+
+
 def take_slab(volume, index, plane, context=0):
     """Slices ``index - context .. index + context`` stacked as channels
     (H, W, 2 * context + 1), edges repeated: the 2.5D input."""
@@ -105,7 +115,7 @@ def level_classes(labels2d, classes):
     return lut[labels2d]
 
 
-__all__ = ['PLANES', 'num_slices', 'take_slice', 'take_slab',
+__all__ = ['PLANES', 'num_slices', 'take_slice', 'put_slice', 'take_slab',
            'labelled_slices', 'slice_instances', 'seg_classes',
            'level_classes',
            'index_verse_slices']

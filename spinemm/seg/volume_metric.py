@@ -18,7 +18,7 @@ from mmengine.logging import MMLogger, print_log
 
 from ..evaluation.verse_metrics import evaluate_labels
 from ..formats.verse import index_verse
-from ..formats.verse_slices import num_slices
+from ..formats.verse_slices import num_slices, put_slice
 from ..formats.verse_volumes import VerseCaseReader
 from ..registry import METRICS
 from .volume_labels import (class_labels, instances_from_classes,
@@ -80,10 +80,7 @@ class VerseVolumeMetric(BaseMetric):
             volume = np.zeros(gt.shape, np.uint8)
             plane = slices[0][0]
             for p, k, pred in slices:
-                if p == 'sagittal':
-                    volume[:, :, k] = pred
-                else:
-                    volume[:, k, :] = pred[:, ::-1]
+                put_slice(volume, k, p, pred)
             n = num_slices(gt.shape, plane)
             if len({k for _, k, _ in slices}) < n:
                 print_log(f'{cases[ct]["stem"]}: {len(slices)} of {n} '
