@@ -18,19 +18,23 @@ import os
 import os.path as osp
 
 from spinemm.apis.volume_segment import VolumeSegmenter, write_verse_prediction
+from spinemm.formats.verse import index_verse
 from spinemm.io import read_nifti
 from spinemm.utils import atomic_file
 
 
 def list_cts(path):
-    """(stem, path) of every CT to segment under ``path``."""
+    """(stem, path) of every CT to segment under ``path``: a file, a VerSe
+    root (through :func:`spinemm.formats.verse.index_verse`) or a flat folder
+    of NIfTI files."""
     if osp.isfile(path):
         files = [path]
     elif osp.isdir(path):
-        files = sorted(glob.glob(osp.join(path, '**', 'rawdata', '*',
-                                          '*_ct.nii.gz'), recursive=True)) \
-            or sorted(glob.glob(osp.join(path, '*.nii.gz'))
-                      + glob.glob(osp.join(path, '*.nii')))
+        try:
+            return [(c['stem'], c['ct']) for c in index_verse(path)]
+        except FileNotFoundError:  # not a VerSe layout: a flat folder
+            files = sorted(glob.glob(osp.join(path, '*.nii.gz'))
+                           + glob.glob(osp.join(path, '*.nii')))
     else:
         raise SystemExit(f'error: no such file or folder: {path}')
     if not files:
