@@ -16,6 +16,7 @@ A patient facing image-right has ``bottom_left`` on the image's right-hand side:
 horizontal flip moves the points and keeps their names (so the flip-pair list of
 a keypoint model is empty), because morphometry needs anterior vs posterior.
 """
+import numpy as np
 
 KEYPOINT_NAMES = ('bottom_left', 'bottom_middle', 'bottom_right', 'top_right',
                   'top_middle', 'top_left')
@@ -40,16 +41,76 @@ TYPICAL_LEVELS = (['C%d' % i for i in range(3, 8)] +
                   ['T%d' % i for i in range(1, 13)] +
                   ['L%d' % i for i in range(1, 6)])
 
-#: Genant semi-quantitative grade from fractional height loss: upper bounds of
-#: grades 0, 1 and 2; anything above the last bound is grade 3.
+#: Genant semi-quantitative grade from fractional height loss: upper bounds
+#: (inclusive) of grades 0, 1 and 2; anything above the last bound is grade 3.
+#: Genant et al. 1993 (J Bone Miner Res 8:1137) give grade 1 as a reduction
+#: of approximately 20-25 %, grade 2 25-40 % and grade 3 above 40 %; a loss
+#: exactly on a boundary takes the lower grade (20 % -> 0, 25 % -> 1,
+#: 40 % -> 2), as "> 40 %" reads.
 GENANT_BOUNDS = (0.20, 0.25, 0.40)
 
 FRACTURE_TYPES = ('wedge', 'biconcave', 'crush')
 
+#: float slack when comparing a height loss with a boundary (a loss computed
+#: as 1 - 24/30 must count as exactly 20 %)
+_BOUND_EPS = 1e-9
+
 
 def genant_grade(height_loss: float) -> int:
-    """Genant grade (0-3) of a fractional height loss (0.3 means 30 %)."""
+    """Genant grade (0-3) of a fractional height loss (0.3 means 30 %):
+    0 for loss <= 20 %, 1 for 20 % < loss <= 25 %, 2 for 25 % < loss <= 40 %,
+    3 above 40 % (see :data:`GENANT_BOUNDS`)."""
     for grade, bound in enumerate(GENANT_BOUNDS):
-        if height_loss < bound:
+        if height_loss <= bound + _BOUND_EPS:
             return grade
     return 3
+
+
+#: VerSe label -> level name (26 is the sacrum, 28 the transitional T13;
+#: 27, the coccyx, has no level). VerSe 2019/2020 masks use these numbers.
+VERSE_LEVELS = {
+    **{i: f'C{i}' for i in range(1, 8)},
+    **{i + 7: f'T{i}' for i in range(1, 13)},
+    **{i + 19: f'L{i}' for i in range(1, 7)}, 26: 'S1', 28: 'T13'
+}
+
+#: spellings of the thoracic prefix seen in annotations (``Th12``, ``TH12``,
+#: ``D12`` for dorsal)
+_THORACIC = ('TH', 'T', 'D')
+
+
+def normalize_level(name):
+    """A level name as :data:`LEVELS` spells it, or None when unknown.
+
+    Accepts ``C1``-``C7``, ``T1``-``T13`` and its aliases ``Th1``/``TH1``/
+    ``D1``, ``L1``-``L6``, ``S1``/``S``/``sacrum``, any case and spaces or
+    hyphens (``T 12``, ``L-1``), and VerSe label numbers (``20`` or ``'20'``
+    is L1; see :data:`VERSE_LEVELS`).
+    """
+    if name is None:
+        return None
+    if isinstance(name, (int, np.integer)) or (
+            isinstance(name, str) and name.strip().isdigit()):
+        return VERSE_LEVELS.get(int(name))
+    text = str(name).strip().upper().replace(' ', '').replace('-', '')
+    if text in ('S', 'SACRUM', 'S1'):
+        return 'S1'
+    for prefix in _THORACIC:
+        if text.startswith(prefix) and text[len(prefix):].isdigit():
+            level = f'T{int(text[len(prefix):])}'
+            return level if level in LEVELS else None
+    if text[:1] in 'CL' and text[1:].isdigit():
+        level = f'{text[0]}{int(text[1:])}'
+        return level if level in LEVELS else None
+    return None
+
+
+def column_ranks(levels):
+    """Positions of ``levels`` (canonical names) along the column actually
+    present: consecutive ranks are adjacent vertebrae. T12 and L1 are
+    adjacent unless a T13 is among ``levels``; L5 and S1 unless an L6 is."""
+    present = set(levels)
+    column = [lv for lv in LEVELS
+              if not ((lv == 'T13' and 'T13' not in present) or
+                      (lv == 'L6' and 'L6' not in present))]
+    return [column.index(lv) for lv in levels]

@@ -36,7 +36,28 @@ upstream release would make it unnecessary; none edits an installed file.
    site-packages. spinemm registers its own ``spinemm::`` scope and finds
    package folders with ``importlib``. No mmengine release after 0.10.7
    changes this.
+
+4. Crash-safe checkpoints (mmengine 0.10.7, ``hooks/checkpoint_hook.py``
+   ``_save_checkpoint_with_step`` / ``_save_best_checkpoint`` and
+   ``runner/checkpoint.py`` ``save_checkpoint`` -> ``LocalBackend.put``): the
+   hook removes the outdated checkpoint *before* saving the new one ("remove
+   other checkpoints before save checkpoint", the order PR #1168 kept), and
+   the new file is written in place, so a kill during the save of a run with
+   ``max_keep_ckpts=1`` leaves only a truncated file. spinemm writes local
+   checkpoints to ``.<name>.spinemm-tmp-<pid>.<random>.pth`` and renames them
+   when complete (temporaries of killed runs are swept at the next save), and
+   defers the hook's removals until the new checkpoint and
+   ``last_checkpoint`` are written. No mmengine release changes this.
+
+5. Checkpoints from anywhere (mmengine 0.10.7, ``runner/checkpoint.py``):
+   ``http(s)://``, ``torchvision://``, ``open-mmlab://`` and ``mmcls://``
+   loads go through ``load_url`` / ``torch.load`` without ``weights_only``,
+   i.e. a full unpickle of a downloaded file. spinemm downloads them into
+   ``<torch hub dir>/checkpoints`` (atomically) and loads them with the same
+   allow-list as local files; ``pavi://`` and ``s3://`` loads, which it cannot
+   check, are refused with a message saying to download the file first.
 """
+import contextlib
 import functools
 import logging
 import os
@@ -54,6 +75,8 @@ _APPLIED = False
 # and checkpoints written under either name must load.
 _ALLOWED_NAMES = (
     'mmengine.logging.history_buffer.HistoryBuffer',
+    # an empty HistoryBuffer pickles its empty numpy buffer as bytes
+    'builtins.bytes',
     'numpy.core.multiarray._reconstruct',
     'numpy._core.multiarray._reconstruct',
     'numpy.core.multiarray.scalar',
@@ -105,13 +128,39 @@ def allowed_globals():
     return tuple(pairs)
 
 
+class CheckpointReadError(ValueError):
+    """A checkpoint file that is empty, truncated or not a checkpoint."""
+
+
+def _describe_unreadable(filename, error):
+    size = osp.getsize(filename) if osp.isfile(filename) else None
+    if size == 0:
+        why = 'the file is empty (0 bytes): an interrupted save or copy?'
+    else:
+        with open(filename, 'rb') as f:
+            head = f.read(4)
+        if head[:2] == b'PK' or head[:1] == b'\x80':
+            why = ('it looks like a torch checkpoint but cannot be read to '
+                   'the end: truncated (an interrupted download or save?)')
+        else:
+            why = ('it is not a torch checkpoint (no zip or pickle header; '
+                   'a text or HTML file?)')
+    return CheckpointReadError(
+        f'Cannot load checkpoint {filename} ({size} bytes): {why} '
+        f'[{type(error).__name__}: {str(error).splitlines()[0][:200]}]')
+
+
 def safe_torch_load(filename, map_location=None):
     """``torch.load(weights_only=True)`` with the OpenMMLab allow-list.
 
     Raises:
         UnsafeCheckpointError: the file holds a global outside the allow-list;
             the message names the global and the file.
+        CheckpointReadError: the file is empty, truncated or no checkpoint;
+            the message names the file and says which.
     """
+    if osp.isfile(filename) and osp.getsize(filename) == 0:
+        raise _describe_unreadable(filename, EOFError('empty file'))
     try:
         with torch.serialization.safe_globals(list(allowed_globals())):
             return torch.load(
@@ -120,14 +169,21 @@ def safe_torch_load(filename, map_location=None):
         msg = str(e)
         found = re.search(r'GLOBAL (\S+)', msg) or re.search(
             r'(refused getattr\([^)]*\))', msg) or re.search(
-                r'unrecognized function (\S+)', msg)
-        what = found.group(1) if found else msg.splitlines()[0]
+                r'unrecognized function (\S+)', msg) or re.search(
+                    r'Unsupported global: (\S+)', msg)
+        if not found:
+            raise _describe_unreadable(filename, e) from e
         raise UnsafeCheckpointError(
             f'Refusing to load checkpoint {filename}: it holds the pickled '
-            f'global `{what}`, which is not on spinemm\'s allow-list of '
-            'globals found in OpenMMLab checkpoints (spinemm/compat.py). '
-            'Loading it would run code from the file. If you trust the '
-            'file, convert it to a plain state_dict first.') from e
+            f'global `{found.group(1)}`, which is not on spinemm\'s '
+            'allow-list of globals found in OpenMMLab checkpoints '
+            '(spinemm/compat.py). Loading it would run code from the file. '
+            'If you trust the file, convert it to a plain state_dict '
+            'first.') from e
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # EOFError, RuntimeError, IndexError, ... of torch
+        raise _describe_unreadable(filename, e) from e
 
 
 def _load_from_local(filename, map_location):
@@ -137,10 +193,178 @@ def _load_from_local(filename, map_location):
     return safe_torch_load(filename, map_location)
 
 
+def download_checkpoint(url, model_dir=None, progress=False):
+    """Download ``url`` once into ``model_dir`` (default ``<torch hub
+    dir>/checkpoints``) through a temporary name; return the local path."""
+    import urllib.request
+
+    from .utils import atomic_file
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    name = osp.basename(url.split('?')[0]) or 'checkpoint.pth'
+    path = osp.join(model_dir, name)
+    if osp.isfile(path):
+        return path
+    os.makedirs(model_dir, exist_ok=True)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r, \
+                atomic_file(path, '.part') as tmp, open(tmp, 'wb') as f:
+            while True:
+                chunk = r.read(1 << 20)
+                if not chunk:
+                    break
+                f.write(chunk)
+    except OSError as e:  # URLError, timeouts, refused connections
+        raise OSError(f'cannot download checkpoint {url}: '
+                      f'{getattr(e, "reason", e)}') from e
+    return path
+
+
+def _load_from_http(filename, map_location=None, model_dir=None,
+                    progress=False):
+    """mmengine's ``load_from_http`` with a safe load of the download (rank
+    0 downloads first in distributed runs, as mmengine does)."""
+    from mmengine.dist import get_dist_info
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        path = download_checkpoint(filename, model_dir, progress)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            path = download_checkpoint(filename, model_dir, progress)
+    try:
+        return safe_torch_load(path, map_location)
+    except (UnsafeCheckpointError, CheckpointReadError) as e:
+        raise type(e)(f'{e} (downloaded from {filename})') from e
+
+
+def _load_from_openmmlab(filename, map_location=None):
+    """mmengine's ``load_from_openmmlab`` (same name resolution) with the
+    safe loaders."""
+    from mmengine.runner import checkpoint as ckpt
+    prefix = 'open-mmlab://' if filename.startswith('open-mmlab://') \
+        else 'openmmlab://'
+    name = filename[len(prefix):]
+    name = ckpt.get_deprecated_model_names().get(name, name)
+    url = ckpt.get_external_models()[name]
+    if url.startswith(('http://', 'https://')):
+        return _load_from_http(url, map_location)
+    return _load_from_local(osp.join(ckpt._get_mmengine_home(), url),
+                            map_location)
+
+
+def _refuse_unchecked(filename, map_location=None, *args, **kwargs):
+    raise UnsafeCheckpointError(
+        f'Refusing to load checkpoint {filename}: spinemm cannot check '
+        'checkpoints from this storage before unpickling them. Download the '
+        'file and pass its local path.')
+
+
 def _patch_checkpoint_loading():
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_from_local, force=True)
+    from mmengine.runner import checkpoint as ckpt
+    loader = ckpt.CheckpointLoader
+    loader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+    loader.register_scheme(prefixes=('http://', 'https://'),
+                           loader=_load_from_http, force=True)
+    loader.register_scheme(prefixes=('open-mmlab://', 'openmmlab://'),
+                           loader=_load_from_openmmlab, force=True)
+    loader.register_scheme(prefixes=('pavi://', 's3://', 'petrel://'),
+                           loader=_refuse_unchecked, force=True)
+    # torchvision://, modelzoo:// and mmcls:// call the module's
+    # load_from_http by name
+    ckpt.load_from_http = _load_from_http
+
+
+_TMP_CKPT = re.compile(
+    r'^\.(?P<name>.+)\.spinemm-tmp-(?P<pid>\d+)\.[^.]+\.pth$')
+
+
+def _sweep_checkpoint_temps(folder):
+    """Remove checkpoint temporaries whose writing process has died."""
+    from .utils.atomic import _pid_alive
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            m = _TMP_CKPT.match(name)
+            if m and not _pid_alive(int(m.group('pid'))):
+                with contextlib.suppress(OSError):
+                    os.remove(osp.join(folder, name))
+
+
+def atomic_save_checkpoint(original):
+    """``save_checkpoint`` that writes local files through a temporary name
+    (fsync, then rename); other storages go to mmengine's own."""
+    import tempfile
+
+    from .utils.atomic import _public
+
+    @functools.wraps(original)
+    def save_checkpoint(checkpoint, filename, file_client_args=None,
+                        backend_args=None):
+        if '://' in str(filename) or file_client_args or backend_args:
+            return original(checkpoint, filename, file_client_args,
+                            backend_args)
+        folder = osp.dirname(osp.abspath(filename)) or '.'
+        os.makedirs(folder, exist_ok=True)
+        _sweep_checkpoint_temps(folder)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f'.{osp.basename(filename)}.spinemm-tmp-{os.getpid()}.',
+            suffix='.pth', dir=folder)
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            _public(tmp, 0o666)
+            os.replace(tmp, filename)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+
+    return save_checkpoint
+
+
+def _deferring_removals(method):
+    """Run a CheckpointHook save method with the file backend's ``remove``
+    and ``rmtree`` deferred until the method (the new save) has finished."""
+
+    @functools.wraps(method)
+    def wrapper(self, runner, *args, **kwargs):
+        backend = self.file_backend
+        if getattr(backend, '_spinemm_pending', None) is not None:
+            return method(self, runner, *args, **kwargs)  # nested call
+        pending = []
+        backend._spinemm_pending = pending
+        backend.remove = lambda path: pending.append(
+            (type(backend).remove, path))
+        backend.rmtree = lambda path: pending.append(
+            (type(backend).rmtree, path))
+        try:
+            result = method(self, runner, *args, **kwargs)
+        finally:
+            del backend.remove, backend.rmtree
+            backend._spinemm_pending = None
+        keep = {str(self.last_ckpt), str(getattr(self, 'best_ckpt_path', ''))}
+        keep |= {str(p) for p in
+                 (getattr(self, 'best_ckpt_path_dict', None) or {}).values()}
+        for remove, path in pending:
+            if str(path) not in keep and (backend.isfile(path)
+                                          or backend.isdir(path)):
+                remove(backend, path)
+        return result
+
+    return wrapper
+
+
+def _patch_checkpoint_saving():
+    import mmengine.runner as runner_package
+    import mmengine.runner.checkpoint as ckpt
+    import mmengine.runner.runner as runner_module
+    from mmengine.hooks import CheckpointHook
+    safe_save = atomic_save_checkpoint(ckpt.save_checkpoint)
+    for module in (ckpt, runner_module, runner_package):
+        module.save_checkpoint = safe_save
+    for name in ('_save_checkpoint_with_step', '_save_best_checkpoint'):
+        setattr(CheckpointHook, name,
+                _deferring_removals(getattr(CheckpointHook, name)))
 
 
 def _patch_cpu_distributed():
@@ -216,6 +440,7 @@ def apply():
     if _APPLIED:
         return
     _patch_checkpoint_loading()
+    _patch_checkpoint_saving()
     _patch_cpu_distributed()
     _patch_package_lookup()
     _APPLIED = True

@@ -5,7 +5,6 @@ import os
 import os.path as osp
 import sys
 
-import pytest
 
 from conftest import KPT_CPU, run_tool
 from conftest import ok as _ok

@@ -64,12 +64,14 @@ def test_slice_order_comes_from_positions_not_names(series, tmp_path):
 def test_missing_slice_is_reported_as_a_gap(series, tmp_path):
     for f in series.meta['files'][:10] + series.meta['files'][11:]:
         shutil.copy(f, tmp_path)
+    with pytest.raises(ValueError, match='1 gap'):
+        read_dicom_series(str(tmp_path))
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
-        vol = read_dicom_series(str(tmp_path))
+        vol = read_dicom_series(str(tmp_path), gaps='resample')
     assert len(vol.meta['gaps']) == 1
     assert vol.meta['gaps'][0]['step_mm'] == pytest.approx(4.0)
-    assert any('uneven slice step' in str(x.message) for x in w)
+    assert any('resampled onto a uniform' in str(x.message) for x in w)
 
 
 def test_bad_input_names_the_file(tmp_path):

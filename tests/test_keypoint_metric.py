@@ -161,3 +161,78 @@ def test_mask_corner_baseline_on_phantom_outlines(phantom_root):
         # named correctly in both facings: a swap would cost a body width
         assert np.median(np.concatenate(e)) < 2.0, facing
     assert keypoints_from_mask(np.zeros((5, 5))) is None
+
+
+# --- ordinary real-evaluation cases (issue 11, item 5) -------------------
+
+def test_an_image_without_predictions_scores_every_vertebra_missed():
+    rng = np.random.default_rng(1)
+    boxes, gt = _scene(rng, 3)
+    acc = KeypointAccumulator()
+    acc.add(np.zeros((0, 4)), np.zeros(0), np.zeros((0, 6, 2)), boxes, gt,
+            spacing=(0.5, 0.5))
+    s = acc.summary()
+    assert s['num_missed'] == 3 and s['num_gt'] == 3
+    assert s['PCK@0.05'] == 0.0 and s['AUC'] == 0.0
+    assert s['PCK@2mm'] == 0.0 and np.isnan(s['EPE_px'])
+
+
+def test_an_image_without_ground_truth_counts_false_positives():
+    rng = np.random.default_rng(2)
+    boxes, gt = _scene(rng, 2)
+    acc = KeypointAccumulator()
+    acc.add(boxes, np.ones(2), gt[..., :2], np.zeros((0, 4)),
+            np.zeros((0, 6, 3)))
+    acc.add(boxes, np.ones(2), gt[..., :2], boxes, gt)  # a normal image
+    s = acc.summary()
+    assert s['num_false_positive'] == 2 and s['num_pred'] == 4
+    assert s['num_gt'] == 2 and s['PCK@0.05'] == 1.0
+
+
+def test_nan_keypoints_of_a_matched_vertebra_count_as_missed():
+    """Before: EPE became NaN when a mask yielded no keypoints."""
+    rng = np.random.default_rng(3)
+    boxes, gt = _scene(rng, 2)
+    pred = gt[..., :2].copy()
+    pred[0] = np.nan  # a mask without keypoints
+    pred[1] += 1.0
+    acc = KeypointAccumulator()
+    acc.add(boxes, np.ones(2), pred, boxes, gt, spacing=(1.0, 1.0))
+    s = acc.summary()
+    assert s['EPE_px'] == pytest.approx(np.sqrt(2))
+    assert s['num_nan_keypoints'] == 6
+    # 6 of 12 points found, each sqrt(2) px off: below 0.1 * diagonal
+    assert s['PCK@0.1'] == pytest.approx(0.5)
+    assert s['PCK@2mm'] == pytest.approx(0.5)
+
+
+def test_metric_scores_images_without_predictions_or_truth(tmp_path):
+    """Before: VertebraKeypointMetric raised on both (reshape of an empty
+    array), ordinary in real evaluation."""
+    from spinemm.det.metrics import VertebraKeypointMetric
+    from spinemm.formats import coco_categories
+    rng = np.random.default_rng(4)
+    boxes, gt = _scene(rng, 3)
+    images = [dict(id=i, file_name=f'{i}.png', width=100, height=200)
+              for i in (1, 2, 3)]
+    anns = [dict(id=j + 1, image_id=i, category_id=1, iscrowd=0,
+                 bbox=[b[0], b[1], b[2] - b[0], b[3] - b[1]],
+                 area=float((b[2] - b[0]) * (b[3] - b[1])),
+                 keypoints=k.ravel().tolist(), num_keypoints=6)
+            for i in (1, 2) for j, (b, k) in enumerate(zip(boxes, gt),
+                                                       3 * (i - 1))]
+    ann_file = tmp_path / 'gt.json'
+    ann_file.write_text(json.dumps(dict(images=images, annotations=anns,
+                                        categories=coco_categories())))
+    empty = dict(boxes=np.zeros((0, 4)), scores=np.zeros(0),
+                 labels=np.zeros(0, int), keypoints=np.zeros((0, 6, 2)))
+    full = dict(boxes=boxes, scores=np.ones(3), labels=np.zeros(3, int),
+                keypoints=gt[..., :2])
+    results = [dict(empty, img_id=1),  # truth, no prediction
+               dict(full, img_id=2),  # perfect
+               dict(full, img_id=3)]  # predictions, no truth
+    out = VertebraKeypointMetric(str(ann_file)).compute_metrics(results)
+    assert out['num_gt'] == 6 and out['num_missed'] == 3
+    assert out['num_false_positive'] == 3
+    assert out['PCK@0.05'] == pytest.approx(0.5)
+    assert out['EPE_px'] == pytest.approx(0.0)

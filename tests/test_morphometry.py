@@ -102,8 +102,14 @@ def test_degenerate_geometry_is_not_graded():
 
 
 def test_phantom_truth_is_recovered():
-    """Morphometry on exact phantom keypoints recovers the drawn grades."""
+    """Morphometry on exact phantom keypoints recovers the drawn grades.
+
+    The phantom draws a wedge/biconcave loss within the body; Genant's
+    grading also compares each height with the neighbours', whose sizes
+    vary, so a grade may differ by one (measured: 99.1 % exact on 2,287
+    phantom vertebrae, the rest off by one)."""
     checked = {'wedge': 0, 'biconcave': 0, 'crush': 0, None: 0}
+    exact = total = 0
     for seed in range(40):
         ph = make_radiograph_phantom(seed, fracture_prob=0.4)
         res = assess_column([v.keypoints for v in ph.vertebrae],
@@ -113,10 +119,104 @@ def test_phantom_truth_is_recovered():
             assert m.level == v.level
             assert m.hp == pytest.approx(v.heights_mm['posterior'])
             checked[v.fracture_type] += 1
-            if v.fracture_type in ('wedge', 'biconcave', None):
-                assert (m.grade, m.fracture_type) == (v.genant_grade,
-                                                      v.fracture_type)
-            else:  # crush is measured against neighbours of other sizes
-                assert abs(m.grade - v.genant_grade) <= 1
+            total += 1
+            exact += m.grade == v.genant_grade
+            assert abs(m.grade - v.genant_grade) <= 1
+            if v.fracture_type in ('wedge', 'biconcave') and m.grade:
+                assert m.fracture_type == v.fracture_type
+            elif v.fracture_type == 'crush':
                 assert m.fracture_type in ('crush', None)
     assert min(checked.values()) > 5
+    assert exact / total > 0.95
+
+
+# --- Genant 1993, levels and adjacency (issue 11, item 6) ---------------
+
+@pytest.mark.parametrize('loss,grade', [
+    (0.20, 0), (0.2001, 1), (0.25, 1), (0.2501, 2), (0.40, 2), (0.4001, 3)])
+def test_grade_boundaries_follow_genant_on_both_sides(loss, grade):
+    """<= 20 %: 0; 20-25 %: 1; 25-40 %: 2; > 40 %: 3 (a loss exactly on a
+    boundary takes the lower grade). Before: exactly 40 % was grade 3."""
+    (m, ) = assess_column([body(30 * (1 - loss), 29.9, 30)])
+    assert m.height_loss == pytest.approx(loss, abs=1e-12)
+    assert m.grade == grade
+
+
+def test_posterior_loss_without_neighbours_is_graded():
+    """Before: only ratios against Hp, so a short posterior wall scored
+    Ha/Hp > 1 and grade 0."""
+    (m, ) = assess_column([body(30, 29, 18)])  # Hp 40 % below Ha
+    assert m.intra_ratio == pytest.approx(18 / 30)
+    assert m.grade == 2 and m.fracture_type == 'wedge'
+    assert m.height_loss == pytest.approx(0.4)
+
+
+def test_each_height_is_compared_with_the_neighbours():
+    # the middle body: anterior height 30 % below its neighbours' anterior
+    # heights while its own three heights agree within 10 %
+    col = [body(30, 30, 30, y0=400), body(21, 21.5, 23, y0=355),
+           body(30, 30, 30, y0=310)]
+    mid = assess_column(col)[1]
+    assert mid.neighbour_ratios[0] == pytest.approx(0.7)
+    assert mid.crush_ratio == pytest.approx(23 / 30)
+    assert mid.grade == 2 and mid.fracture_type == 'crush'
+
+
+@pytest.mark.parametrize('names,canonical', [
+    (['Th11', 'TH12', 'L1'], ['T11', 'T12', 'L1']),
+    (['t11', 'T 12', 'l-1'], ['T11', 'T12', 'L1']),
+    ([18, '19', 20], ['T11', 'T12', 'L1']),  # VerSe numbers
+])
+def test_level_aliases_are_one_level(names, canonical):
+    """Before: Th12-style names dropped the levels of the whole column."""
+    col = [body(30, 29, 30, y0=300), body(21, 20.3, 21, y0=350),
+           body(30, 29, 30, y0=400)]
+    res = assess_column(col, levels=names)
+    assert [r.level for r in res] == canonical
+    assert res[1].crush_ratio == pytest.approx(0.7)  # adjacency by level
+
+
+def test_unknown_level_names_are_warned_with_the_name():
+    col = [body(30, 29, 30, y0=300), body(30, 29, 30, y0=350)]
+    with pytest.warns(UserWarning, match='Vx9'):
+        res = assess_column(col, levels=['L1', 'Vx9'])
+    assert [r.level for r in res] == ['L1', 'Vx9']
+
+
+@pytest.mark.parametrize('levels,adjacent', [
+    (['T12', 'L1'], True), (['T12', 'T13'], True), (['L5', 'S1'], True),
+    (['L6', 'S1'], True), (['L4', 'L6'], False), (['T11', 'L1'], False)])
+def test_adjacency_follows_the_anatomy_present(levels, adjacent):
+    """Before: the T13 and L6 slots of the level list made T12-L1 and L5-S1
+    non-adjacent, so the crush ratio was missing there."""
+    col = [body(30, 29, 30, y0=300), body(21, 20.3, 21, y0=350)]
+    res = assess_column(col, levels=levels)
+    assert np.isfinite(res[1].crush_ratio) == adjacent
+
+
+def test_column_with_t13_keeps_t12_l1_apart():
+    col = [body(30, 29, 30, y0=300), body(30, 29, 30, y0=350),
+           body(21, 20.3, 21, y0=400)]
+    res = assess_column(col, levels=['T12', 'T13', 'L1'])
+    assert res[2].crush_ratio == pytest.approx(0.7)  # against T13 only
+    from spinemm.anatomy import column_ranks
+    assert column_ranks(['T12', 'L1']) == [18, 19]
+    assert column_ranks(['T12', 'T13', 'L1']) == [18, 19, 20]
+
+
+def test_levels_order_a_sharply_bent_column():
+    """A kyphotic column drawn with its apex sideways: a projection on the
+    main axis swaps vertebrae; given levels, they order the column."""
+    angles = np.deg2rad([0, 40, 80, 120, 160])
+    pts = [body(30, 29, 30, x0=200 + 60 * np.sin(a), y0=300 - 60 * np.cos(a))
+           for a in angles]
+    names = ['T6', 'T7', 'T8', 'T9', 'T10']
+    shuffled = [4, 0, 3, 1, 2]
+    res = assess_column([pts[i] for i in shuffled],
+                        levels=[names[i] for i in shuffled])
+    assert [r.level for r in res] == names
+    # without levels the chain along the column gives the same order
+    res = assess_column(pts)
+    assert sorted([r.index for r in res]) == list(range(5))
+    order = [r.index for r in res]
+    assert order in (list(range(5)), list(range(5))[::-1])

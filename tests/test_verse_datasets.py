@@ -6,7 +6,6 @@ import os
 import os.path as osp
 
 import numpy as np
-import pycocotools.mask as mask_utils
 import pytest
 from pycocotools.coco import COCO
 

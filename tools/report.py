@@ -4,39 +4,21 @@ heights (mm), ratios, Genant grade per vertebra.
     python tools/report.py INPUT --det-config C --det-checkpoint P \
         [--pose-config C --pose-checkpoint P] [--spacing ROW COL]
 INPUT: a PNG/JPEG, a DICOM radiograph, a DICOM series folder or a NIfTI
-volume (its central sagittal slice), or a folder of images. Writes
-<stem>.csv, <stem>.json and <stem>.png (height lines, grade colours) to
---out-dir.
+volume (its central sagittal slice), or a folder of images. A folder whose
+DICOM slices share one series is that series, whatever else lies in it
+(--series-uid picks one of several); NIfTI label maps are skipped (by name)
+or refused (by content). Writes <stem>.csv, <stem>.json and <stem>.png
+(height lines, grade colours) to --out-dir, which may not be, lie in or hold
+the input.
 """
 import argparse
-import os
-import os.path as osp
 
 from tqdm import tqdm
 
 from spinemm.apis import SpineReporter, write_report
-from spinemm.apis.inference import is_dicom
-
-IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.dcm', '.nii', '.nii.gz')
-
-
-def inputs(path):
-    if osp.isfile(path):
-        return [path]
-    if not osp.isdir(path):
-        raise SystemExit(f'error: no such file or folder: {path}')
-    files = [osp.join(path, f) for f in sorted(os.listdir(path))]
-    images = [f for f in files if osp.isfile(f) and f.lower().endswith(
-        IMAGE_EXTS[:3] + IMAGE_EXTS[4:])]
-    dicoms = [f for f in files if osp.isfile(f) and is_dicom(f)]
-    # a folder of DICOM slices only is one series
-    if dicoms and len(dicoms) == len([f for f in files if osp.isfile(f)]) \
-            and len(dicoms) > 1:
-        return [path]
-    found = sorted(set(images) | set(dicoms))
-    if not found:
-        raise SystemExit(f'error: nothing to report on in {path}')
-    return found
+from spinemm.apis.inputs import (list_report_inputs, output_names,
+                                 prepare_out_dir)
+from spinemm.utils import refusals_as_exit
 
 
 def main():
@@ -54,22 +36,34 @@ def main():
                    'the detector head, 0.05 for a top-down model)')
     p.add_argument('--spacing', type=float, nargs=2, metavar=('ROW', 'COL'),
                    help='pixel spacing in mm for inputs without one (PNG)')
+    p.add_argument('--series-uid', help='the series to read when a DICOM '
+                   'folder holds several (the error lists them)')
+    p.add_argument('--gaps', choices=['error', 'resample'], default='error',
+                   help='a DICOM series with missing slices: stop (default) '
+                   'or interpolate onto a uniform grid (the report lists '
+                   'the gaps)')
+    p.add_argument('--skip-bad', action='store_true',
+                   help='skip unreadable files of a DICOM series (counted in '
+                   'the report) instead of stopping')
     p.add_argument('--device', default='cpu')
     a = p.parse_args()
     if bool(a.pose_config) != bool(a.pose_checkpoint):
         raise SystemExit('error: --pose-config and --pose-checkpoint go '
                          'together')
-    items = inputs(a.input)
+    try:
+        items, skipped = list_report_inputs(a.input, a.series_uid)
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
+    for name in skipped:
+        print(f'skipped {name}: a label map by its name, not an image')
+    with refusals_as_exit():
+        prepare_out_dir(a.out_dir, [a.input])
     rep = SpineReporter(a.det_config, a.det_checkpoint, a.pose_config,
                         a.pose_checkpoint, a.device, a.score_thr,
                         a.kpt_score_thr)
-    os.makedirs(a.out_dir, exist_ok=True)
-    for path in tqdm(items, desc='report'):
-        report, image = rep(path, a.spacing)
-        stem = osp.basename(path.rstrip('/'))
-        for ext in ('.nii.gz', '.nii', '.dcm', '.png', '.jpg', '.jpeg'):
-            if stem.lower().endswith(ext):
-                stem = stem[:-len(ext)]
+    stems = output_names([path for path, _ in items])
+    for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
+        report, image = rep(path, a.spacing, uid, a.gaps, a.skip_bad)
         write_report(report, image, a.out_dir, stem)
         graded = [r for r in report['vertebrae'] if r['grade']]
         tqdm.write(f'{stem}: {len(report["vertebrae"])} vertebrae, '

@@ -9,18 +9,19 @@ CT's own grid), ``<stem>_seg-subreg_ctd.json`` (centroids, VerSe format) and
 ``<stem>_seg-vert_snapshot.png`` (mid-sagittal slice with the labels), plus
 ``timings.csv``. A model with one class per level writes VerSe labels; a
 binary model writes instance ids 1, 2, ... from head to foot.
-Score the masks with tools/analysis_tools/eval_verse.py.
+Score the masks with tools/analysis_tools/eval_verse.py. --out-dir may not
+be, lie in or hold the input (it would overwrite VerSe's own masks).
 """
 import argparse
 import csv
 import glob
-import os
 import os.path as osp
 
+from spinemm.apis.inputs import prepare_out_dir
 from spinemm.apis.volume_segment import VolumeSegmenter, write_verse_prediction
 from spinemm.formats.verse import index_verse
 from spinemm.io import read_nifti
-from spinemm.utils import atomic_file
+from spinemm.utils import atomic_file, refusals_as_exit
 
 
 def list_cts(path):
@@ -62,6 +63,8 @@ def main():
     p.add_argument('--batch-size', type=int, default=8)
     a = p.parse_args()
     cts = list_cts(a.input)
+    with refusals_as_exit():  # e.g. a VerSe derivatives folder: the truth
+        prepare_out_dir(a.out_dir, [a.input])
     seg = VolumeSegmenter(a.config, a.checkpoint, a.device, a.window,
                           a.overlap, a.batch_size)
     rows = []

@@ -13,7 +13,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from ..anatomy import KEYPOINT_NAMES, LEVELS
+from ..anatomy import KEYPOINT_NAMES, normalize_level
 from ..io import read_dicom_series, read_nifti, reorient, spinetk_normalize
 from ..morphometry import assess_column
 from ..utils import atomic_file, atomic_write_json
@@ -27,13 +27,42 @@ CSV_COLUMNS = ('index', 'level', 'ha', 'hm', 'hp', 'unit', 'wedge_ratio',
                'missing_keypoints')
 
 
-def load_any(path):
+def _refuse_label_map(vol, path):
+    """A NIfTI of few non-negative integer values is a label map, not a CT or
+    MR: reporting on it would grade its label outlines."""
+    data = np.asarray(vol.data)
+    if np.issubdtype(data.dtype, np.floating) and not np.array_equal(
+            data, np.round(data)):
+        return
+    values = np.unique(data[::4, ::4, ::4])
+    if values.min() >= 0 and len(values) <= 64:
+        raise ValueError(
+            f'{path} looks like a label map ({len(values)} integer values, '
+            f'{values[:8].tolist()}...), not an image: pass the CT or MR '
+            'volume instead')
+
+
+def load_any(path, series_uid=None, gaps='error', info=None,
+             skip_bad=False):
     """(uint8 BGR image, spacing (row, col) or None, spacing source) from a
-    PNG/JPEG, a DICOM radiograph, a DICOM series folder or a NIfTI volume;
-    for volumes, the central sagittal slice in the standard lateral display
-    (head up, anterior on the left), SpineTK-normalised."""
+    PNG/JPEG, a DICOM radiograph, a DICOM series folder (``series_uid``
+    picks a series where it holds several) or a NIfTI volume (label maps are
+    refused); for volumes, the central sagittal slice in the standard
+    lateral display (head up, anterior on the left), SpineTK-normalised.
+    ``gaps`` and ``skip_bad`` go to :func:`spinemm.io.read_dicom_series`;
+    a dict ``info`` receives ``series`` (uid, gaps, skipped files) for a DICOM series."""
     if osp.isdir(path) or str(path).endswith(('.nii', '.nii.gz')):
-        vol = read_dicom_series(path) if osp.isdir(path) else read_nifti(path)
+        if osp.isdir(path):
+            vol = read_dicom_series(path, series_uid=series_uid, gaps=gaps,
+                                    skip_bad=skip_bad)
+            if info is not None:
+                info['series'] = dict(
+                    uid=vol.meta['series_uid'], slices=len(vol.meta['files']),
+                    gaps=vol.meta['gaps'],
+                    skipped=[p for p, _ in vol.meta['skipped']])
+        else:
+            vol = read_nifti(path)
+            _refuse_label_map(vol, path)
         vol = reorient(vol, ('I', 'P', 'R'))
         img = spinetk_normalize(vol.data[:, :, vol.data.shape[2] // 2])
         sp = vol.spacing
@@ -60,8 +89,10 @@ def make_report(image, vertebrae, spacing=None, spacing_source=None,
     if vertebrae and all('keypoint_scores' in v for v in vertebrae):
         scores = np.array([v['keypoint_scores'] for v in vertebrae], float)
     labels = [v.get('label') for v in vertebrae]
-    levels = labels if labels and all(lb in LEVELS for lb in labels) \
-        else None
+    # class names of a per-level detector (aliases such as Th12 included);
+    # a plain 'vertebra' detector gives no levels
+    levels = labels if labels and all(
+        normalize_level(lb) is not None for lb in labels) else None
     unit = 'mm' if spacing is not None else 'px'
     rows = []
     if len(kpts):
@@ -159,10 +190,14 @@ class SpineReporter:
         self.kpt_score_thr = kpt_score_thr if kpt_score_thr is not None \
             else self.KPT_SCORE_THR['pose' if pose_config else 'detector']
 
-    def __call__(self, path, spacing=None):
+    def __call__(self, path, spacing=None, series_uid=None, gaps='error',
+                 skip_bad=False):
         """Report on ``path``; ``spacing`` (row, col mm) overrides the file's
-        (for PNGs whose spacing is known from elsewhere)."""
-        image, file_spacing, source = load_any(path)
+        (for PNGs whose spacing is known from elsewhere); ``series_uid``
+        picks a series of a DICOM folder."""
+        info = {}
+        image, file_spacing, source = load_any(path, series_uid, gaps, info,
+                                               skip_bad)
         if spacing is not None:
             source = 'given by the caller'
         else:
@@ -180,7 +215,7 @@ class SpineReporter:
         report = make_report(image, vertebrae, spacing, source,
                              self.kpt_score_thr)
         report.update(file=str(path), keypoints_from='top-down model'
-                      if self.pose is not None else 'detector')
+                      if self.pose is not None else 'detector', **info)
         return report, image
 
 

@@ -7,6 +7,7 @@ import torch
 
 from ..formats.image_label_pairs import read_image
 from ..io import spinetk_normalize
+from ..io.export import is_dicom
 
 
 def load_slice(path):
@@ -14,7 +15,7 @@ def load_slice(path):
     if not osp.isfile(path):
         raise FileNotFoundError(f'slice not found: {path}')
     img = read_image(path)
-    if path.lower().endswith('.dcm') or img.max() > 255:
+    if path.lower().endswith('.dcm') or is_dicom(path) or img.max() > 255:
         img = spinetk_normalize(img)
     return np.clip(img, 0, 255).astype(np.uint8)
 

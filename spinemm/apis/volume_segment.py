@@ -31,7 +31,14 @@ def window_starts(length, window, stride):
 
 def to_model_grid(volume: Volume, spacing=1.0, is_label=False) -> Volume:
     """``volume`` on the grid spine_seg models see: ('I', 'P', 'R'), spacing
-    mm (as :func:`spinemm.formats.verse_volumes.load_verse_case` serves)."""
+    mm (as :func:`spinemm.formats.verse_volumes.load_verse_case` serves).
+    NaN/inf voxels are an error naming the volume's source."""
+    data = np.asarray(volume.data)
+    if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
+        raise ValueError(
+            f'{volume.meta.get("source", "volume")}: '
+            f'{int((~np.isfinite(data)).sum())} NaN/inf voxels; fill them '
+            'before segmentation')
     return resample(reorient(volume, SLICE_ORIENTATION), spacing,
                     is_label=is_label)
 

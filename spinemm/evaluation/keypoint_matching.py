@@ -6,7 +6,12 @@ ground truth of highest box IoU if that IoU >= ``iou_thr`` (0.5, SpineKey's
 ``--iou_threshold``). A ground-truth vertebra left unmatched is a *miss*:
 each of its visible keypoints counts as wrong in every PCK and in the AUC,
 it is excluded from the EPE (an error without a prediction has no size) and
-misses are reported as a count, never dropped silently.
+misses are reported as a count, never dropped silently. A matched prediction
+whose keypoint is NaN (e.g. a mask that yields no keypoints) counts as a miss
+for that keypoint. Predictions left unmatched are false positives
+(``num_false_positive``). An image without predictions or without ground
+truth is scored like any other (every true vertebra missed / every
+prediction a false positive).
 
 Normalisation: PCK@a counts errors below ``a`` times the diagonal of the
 ground-truth box, per keypoint type, then averages the six types (mmpose's
@@ -65,20 +70,29 @@ class KeypointAccumulator:
         self.mm_miss = 0  # visible keypoints of misses on images w/ spacing
         self.num_gt = 0
         self.num_missed = 0
+        self.num_pred = 0
+        self.num_false_positive = 0
+        self.num_nan_keypoints = 0  # matched, but the keypoint is NaN
         self.matches = []  # per image: list of (gt index, pred index, iou)
 
     def add(self, pred_boxes, pred_scores, pred_kpts, gt_boxes, gt_kpts,
             spacing=None):
         """One image. Boxes xyxy; pred_kpts (P, K, 2); gt_kpts (G, K, 3).
         Returns the matching (:func:`match_by_iou`)."""
-        gt_kpts = np.asarray(gt_kpts, float).reshape(len(gt_boxes), -1, 3)
-        pred_kpts = np.asarray(pred_kpts, float).reshape(len(pred_boxes), -1,
-                                                         2)
+        gt_boxes = np.asarray(gt_boxes, float).reshape(-1, 4)
+        pred_boxes = np.asarray(pred_boxes, float).reshape(-1, 4)
+        gt_kpts = np.asarray(gt_kpts, float)
+        pred_kpts = np.asarray(pred_kpts, float)
+        k = gt_kpts.shape[1] if gt_kpts.ndim == 3 else (
+            pred_kpts.shape[1] if pred_kpts.ndim == 3 else 0)
+        gt_kpts = gt_kpts.reshape(len(gt_boxes), k, 3)
+        pred_kpts = pred_kpts.reshape(len(pred_boxes), k, 2)
         match, iou = match_by_iou(pred_boxes, pred_scores, gt_boxes,
                                   self.iou_thr)
+        self.num_pred += len(pred_boxes)
+        self.num_false_positive += len(pred_boxes) - int((match >= 0).sum())
         self.matches.append([(g, int(p), float(i))
                              for g, (p, i) in enumerate(zip(match, iou))])
-        gt_boxes = np.asarray(gt_boxes, float).reshape(-1, 4)
         diag = np.hypot(gt_boxes[:, 2] - gt_boxes[:, 0],
                         gt_boxes[:, 3] - gt_boxes[:, 1])
         self.num_gt += len(gt_boxes)
@@ -91,14 +105,19 @@ class KeypointAccumulator:
                     self.mm_miss += int(vis.sum())
                 continue
             d = pred_kpts[p] - gt_kpts[g, :, :2]
-            err = np.hypot(d[:, 0], d[:, 1])[vis]
+            found = vis & np.isfinite(d).all(1)  # NaN prediction: missed
+            lost = vis & ~found
+            self.num_nan_keypoints += int(lost.sum())
+            err = np.hypot(d[:, 0], d[:, 1])[found]
             self.px_err += err.tolist()
-            self.norm_err += list(zip(np.nonzero(vis)[0],
+            self.norm_err += list(zip(np.nonzero(found)[0],
                                       err / max(diag[g], 1e-6)))
+            self.norm_err += [(k, np.inf) for k in np.nonzero(lost)[0]]
             if spacing is not None:
                 sr, sc = spacing  # mm per row, per column
-                mm = np.hypot(d[:, 0] * sc, d[:, 1] * sr)[vis]
+                mm = np.hypot(d[:, 0] * sc, d[:, 1] * sr)[found]
                 self.mm_err += mm.tolist()
+                self.mm_miss += int(lost.sum())
         return match, iou
 
     def _pck(self, thr):
@@ -112,6 +131,9 @@ class KeypointAccumulator:
 
     def summary(self):
         out = dict(num_gt=self.num_gt, num_missed=self.num_missed,
+                   num_pred=self.num_pred,
+                   num_false_positive=self.num_false_positive,
+                   num_nan_keypoints=self.num_nan_keypoints,
                    num_keypoints=len(self.norm_err))
         for a in self.pck_thrs:
             out[f'PCK@{a:g}'] = self._pck(a)

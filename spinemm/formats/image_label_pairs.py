@@ -121,7 +121,8 @@ def label_value_set(pairs, known_values=None):
 def read_image(path):
     """A grey image as float32 (H, W): DICOM (modality values, bright =
     dense) or PNG."""
-    if path.lower().endswith('.dcm'):
+    from ..io.export import is_dicom
+    if path.lower().endswith('.dcm') or is_dicom(path):
         from ..io import read_dicom_image
         return read_dicom_image(path)[0]
     img = cv2.imread(path, cv2.IMREAD_UNCHANGED)

@@ -17,7 +17,8 @@ import os.path as osp
 
 import numpy as np
 
-from ..io import Volume, read_dicom_series, read_nifti, resample_to
+from ..io import (label_volume, read_dicom_series, read_nifti,
+                  resample_to)
 
 RSNA_VERTEBRAE = tuple(f'C{i}' for i in range(1, 8))
 TRAIN_COLUMNS = ('StudyInstanceUID', 'patient_overall') + RSNA_VERTEBRAE
@@ -73,8 +74,9 @@ def load_study(root, uid):
         seg_path += '.gz'
     if not osp.isfile(seg_path):
         return series, None
-    seg = read_nifti(seg_path)
-    seg = Volume(seg.data.astype(np.uint8), seg.affine, seg.meta)
+    # labels 1-7 C1-C7, 8-19 T1-T12 (checked before any cast)
+    seg = label_volume(read_nifti(seg_path), range(1, 20),
+                       'RSNA segmentation')
     return series, resample_to(seg, series, is_label=True)
 
 

@@ -25,7 +25,8 @@ import os.path as osp
 import numpy as np
 
 from ..anatomy import KEYPOINT_NAMES
-from ..utils import atomic_dir, atomic_write_json, read_json
+from ..utils import (atomic_dir, atomic_write_json, check_no_overlap,
+                     check_replaceable, read_json)
 from .coco_vertebra import coco_categories
 
 MAX_AUGS = 10000
@@ -124,23 +125,30 @@ def split_cases(meta, strat_var='hardware', test_size=0.2, val_size=10 / 70,
         y = [bool(meta[c][strat_var]) for c in cases]
 
     def split(items, labels, size):
-        strat = labels if labels and min(labels.count(True),
-                                         labels.count(False)) >= 2 else None
-        return train_test_split(items, labels or None, test_size=size,
-                                stratify=strat, random_state=seed,
-                                shuffle=True)
+        if labels is None:  # no stratification (--strat-var none)
+            a, b = train_test_split(items, test_size=size, random_state=seed,
+                                    shuffle=True)
+            return a, b, None
+        strat = labels if min(labels.count(True),
+                              labels.count(False)) >= 2 else None
+        a, b, y_a, _ = train_test_split(items, labels, test_size=size,
+                                        stratify=strat, random_state=seed,
+                                        shuffle=True)
+        return a, b, list(y_a)
 
-    rest, test, y_rest, _ = split(cases, y, test_size)
-    train, val, _, _ = split(rest, list(y_rest) if y_rest else None,
-                             val_size)
+    rest, test, y_rest = split(cases, y, test_size)
+    train, val, _ = split(rest, y_rest, val_size)
     return dict(train=sorted(train), val=sorted(val), test=sorted(test))
 
 
-def spinetk_to_coco(root, out, strat_var='hardware', seed=100):
+def spinetk_to_coco(root, out, strat_var='hardware', seed=100,
+                    overwrite=False):
     """Write ``out/{train,val,test}.json`` (COCO vertebra) from a SpineTK
     folder: train holds source and augmented images of its cases, val and
     test only source images. File names are relative to ``root``; images
     carry their metadata variables and ``spinetk_id``. Returns the split."""
+    check_no_overlap(out, [root], allow_inside=True)
+    check_replaceable(out, 'spinetk2coco', overwrite)
     meta, images = read_spinetk(root)
     cases = sorted(meta)
     rank = {c: i for i, c in enumerate(cases)}
@@ -180,7 +188,8 @@ def spinetk_to_coco(root, out, strat_var='hardware', seed=100):
             if derived:
                 ann['derived_keypoints'] = derived
             coco['annotations'].append(ann)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, 'spinetk2coco', overwrite, inputs=[root],
+                    allow_inside=True) as tmp:
         for s, coco in cocos.items():
             atomic_write_json(osp.join(tmp, f'{s}.json'), coco)
     return splits

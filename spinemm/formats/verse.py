@@ -20,15 +20,12 @@ direction.
 import glob
 import os.path as osp
 
+from ..anatomy import VERSE_LEVELS
 from ..utils import atomic_write_json, read_json
 
-#: VerSe label -> level name (26 is the sacrum, 28 the transitional T13).
-VERSE_LEVELS = {
-    **{i: f'C{i}' for i in range(1, 8)},
-    **{i + 7: f'T{i}' for i in range(1, 13)},
-    **{i + 19: f'L{i}' for i in range(1, 7)}, 26: 'S1', 28: 'T13'
-}
 LEVEL_TO_VERSE = {v: k for k, v in VERSE_LEVELS.items()}
+#: every label a VerSe ``seg-vert`` mask may hold (27: coccyx, no level)
+VERSE_LABELS = frozenset(VERSE_LEVELS) | {27}
 
 
 def read_verse_centroids(path):

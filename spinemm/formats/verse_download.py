@@ -113,16 +113,22 @@ def verify(path, expected=None):
 
 def unpack(archive, root):
     """Unpack into ``root``; each top-level folder appears whole or not at
-    all. Returns the top-level names."""
+    all. A top-level name that already exists in ``root`` is an error before
+    anything is unpacked (it is the user's, or another archive's: never
+    replaced). Returns the top-level names."""
     with zipfile.ZipFile(archive) as z:
         tops = sorted({n.split('/')[0] for n in z.namelist() if n.strip('/')})
-        with atomic_dir(osp.join(root, '.unpack')) as tmp:
+        taken = [t for t in tops if osp.lexists(osp.join(root, t))]
+        if taken:
+            raise DownloadError(
+                f'{archive}: unpacking would replace {", ".join(taken)} in '
+                f'{root}, which already exist(s); move them away or unpack '
+                'into another root')
+        with atomic_dir(osp.join(root, '.unpack'), 'verse-unpack',
+                        overwrite=True) as tmp:
             z.extractall(tmp)
             for top in tops:
-                dst = osp.join(root, top)
-                if osp.exists(dst):
-                    shutil.rmtree(dst)
-                os.replace(osp.join(tmp, top), dst)
+                os.replace(osp.join(tmp, top), osp.join(root, top))
     shutil.rmtree(osp.join(root, '.unpack'), ignore_errors=True)
     return tops
 

@@ -2,8 +2,10 @@
 
 Both exports write the whole output folder under a temporary name and rename
 it when complete; a ``export_info.json`` records the options, so running the
-same export again returns at once (idempotent) and different options
-rewrite it.
+same export again returns at once (idempotent). Different options replace
+spinemm's own earlier export only with ``overwrite=True``; a folder spinemm
+did not write, or one inside or above the VerSe root, is refused
+(:func:`spinemm.utils.atomic_dir`).
 """
 import json
 import os
@@ -15,6 +17,8 @@ from tqdm import tqdm
 
 from ..anatomy import LEVELS
 from ..utils import atomic_dir, atomic_write_json
+from ..utils.atomic import (check_no_overlap, check_replaceable,
+                              output_kind)
 from .coco_vertebra import coco_categories
 from .verse import index_verse
 from .verse_slices import (labelled_slices, level_classes, slice_instances,
@@ -25,7 +29,7 @@ from .verse_volumes import VerseCaseReader, hu_window
 def _already_done(out, options):
     """The stored summary when ``out`` was exported with ``options``."""
     path = osp.join(out, 'export_info.json')
-    if osp.isfile(path):
+    if output_kind(out) == options['kind'] and osp.isfile(path):
         with open(path) as f:
             stored = json.load(f)
         if stored.get('options') == options:
@@ -42,21 +46,24 @@ def _cases(root, splits):
 
 
 def verse_to_coco(root, out, plane='sagittal', per_level=False, spacing=1.0,
-                  splits=None, min_pixels=200, step=1, progress=True):
+                  splits=None, min_pixels=200, step=1, progress=True,
+                  overwrite=False):
     """Labelled slices as ``images/*.png`` + ``annotations/<split>.json``
     (one COCO file per VerSe split folder; masks as RLE, ``level`` per
     annotation, ``pixel_spacing`` per image). Returns the summary dict."""
     options = dict(kind='verse2coco', root=osp.abspath(root), plane=plane,
                    per_level=per_level, spacing=spacing, splits=splits,
                    min_pixels=min_pixels, step=step)
+    check_no_overlap(out, [root])
     done = _already_done(out, options)
     if done:
         return dict(done, unchanged=True)
+    check_replaceable(out, options['kind'], overwrite)
     info = dict(options=options)
     classes = list(LEVELS) if per_level else ['vertebra']
     reader = VerseCaseReader(spacing)
     per_split = {}
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, 'verse2coco', overwrite, inputs=[root]) as tmp:
         os.makedirs(osp.join(tmp, 'images'))
         os.makedirs(osp.join(tmp, 'annotations'))
         img_id = ann_id = 0
@@ -100,7 +107,7 @@ def verse_to_coco(root, out, plane='sagittal', per_level=False, spacing=1.0,
 
 def verse_to_seg(root, out, plane='sagittal', mode='binary', context=0,
                  spacing=1.0, splits=None, min_pixels=50, step=1,
-                 progress=True):
+                 progress=True, overwrite=False):
     """Image/label pairs in mmseg's layout: ``img_dir/<split>/<name>.png``
     (grey, or ``2 * context + 1`` channels: PNG for 3, .npy otherwise) and
     ``ann_dir/<split>/<name>.png`` (class indices: binary, or background +
@@ -110,9 +117,11 @@ def verse_to_seg(root, out, plane='sagittal', mode='binary', context=0,
     options = dict(kind='verse2seg', root=osp.abspath(root), plane=plane,
                    mode=mode, context=context, spacing=spacing, splits=splits,
                    min_pixels=min_pixels, step=step)
+    check_no_overlap(out, [root])
     done = _already_done(out, options)
     if done:
         return dict(done, unchanged=True)
+    check_replaceable(out, options['kind'], overwrite)
     info = dict(options=options)
     classes = ('background', 'vertebra') if mode == 'binary' else \
         ('background', ) + tuple(LEVELS)
@@ -120,7 +129,7 @@ def verse_to_seg(root, out, plane='sagittal', mode='binary', context=0,
     img_ext = '.png' if channels in (1, 3) else '.npy'
     reader = VerseCaseReader(spacing)
     n = 0
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, 'verse2seg', overwrite, inputs=[root]) as tmp:
         for case in tqdm(_cases(root, splits), desc='verse2seg',
                          disable=not progress):
             arrays = reader(case)

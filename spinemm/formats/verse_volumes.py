@@ -15,9 +15,10 @@ import os.path as osp
 
 import numpy as np
 
-from ..io import Volume, read_nifti, reorient, resample
+from ..io import (Volume, label_volume, read_nifti, reorient, resample,
+                  resample_to)
 from ..utils import atomic_file
-from .verse import centroids_to_world, read_verse_centroids
+from .verse import VERSE_LABELS, centroids_to_world, read_verse_centroids
 
 #: Axis codes of the arrays served to datasets (see the module docstring).
 SLICE_ORIENTATION = ('I', 'P', 'R')
@@ -25,6 +26,13 @@ SLICE_ORIENTATION = ('I', 'P', 'R')
 
 def load_verse_case(case, spacing=1.0, orientation=SLICE_ORIENTATION):
     """Read one ``index_verse`` case onto the served grid.
+
+    The mask is checked in its stored dtype against VerSe's label set
+    (:data:`~spinemm.formats.verse.VERSE_LABELS`; nothing wraps through
+    uint8) and brought onto the CT's served grid by world position (nearest
+    neighbour), so a mask stored on another grid (cropped, another spacing
+    or orientation) lands where it belongs; a mask that does not overlap the
+    CT is an error naming both files.
 
     Returns:
         dict(ct=Volume (int16 HU), mask=Volume (uint8) or None,
@@ -36,11 +44,12 @@ def load_verse_case(case, spacing=1.0, orientation=SLICE_ORIENTATION):
     ct = Volume(np.round(ct.data).astype(np.int16), ct.affine, ct.meta)
     mask, centroids = None, {}
     if case.get('mask'):
-        mask = reorient(read_nifti(case['mask']), orientation)
-        if spacing is not None:
-            mask = resample(Volume(mask.data.astype(np.uint8), mask.affine,
-                                   mask.meta), spacing, is_label=True,
-                            shape=ct.data.shape)
+        raw = label_volume(read_nifti(case['mask']), VERSE_LABELS,
+                           'VerSe vertebra mask')
+        mask = resample_to(reorient(raw, orientation), ct, is_label=True)
+        if raw.data.any() and not mask.data.any():
+            raise ValueError(f'{case["mask"]}: no labelled voxel lies inside '
+                             f'the CT {case["ct"]} (grids barely overlap)')
         mask = Volume(mask.data.astype(np.uint8), ct.affine, mask.meta)
     if case.get('centroids') and mask is not None:
         ctd = read_verse_centroids(case['centroids'])

@@ -7,6 +7,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..utils import atomic_file
+from ..utils.paths import distinct_stems
 from .dicom_image import read_dicom_image
 
 
@@ -47,25 +48,45 @@ def to_uint8(image, window=None):
 
 
 def dicom_to_png(src, out, window=None, progress=True):
-    """Every DICOM under ``src`` -> ``out/<relative path>.png``.
+    """Every DICOM under ``src`` -> ``out/<relative folder>/<name>.png``.
 
-    The file's own VOI LUT / window is applied unless ``window`` = (level,
-    width) is given (e.g. (400, 1800) for bone in CT); MONOCHROME1 comes out
-    bone-bright. Existing PNGs are kept (idempotent); each PNG is written
-    under a temporary name. Returns the written/kept paths.
+    ``<name>`` is the file name less a known extension: UID-named files
+    (``CT.1.3.12...``) keep their whole name, and names that would collide
+    (``a.dcm`` and ``a.dicom``) get distinct ones
+    (:func:`spinemm.utils.paths.distinct_stems`). The file's own VOI LUT /
+    window is applied unless ``window`` = (level, width) is given (e.g. (400,
+    1800) for bone in CT); MONOCHROME1 comes out bone-bright. Existing PNGs
+    are kept (idempotent); each PNG is written under a temporary name; an
+    output that would replace an input is an error. Returns dict(outputs=
+    paths in input order, written=number written, kept=number already
+    there).
     """
     files = find_dicoms(src)
     base = src if osp.isdir(src) else osp.dirname(src)
-    outputs = []
+    by_folder = {}
+    for path in files:
+        by_folder.setdefault(osp.dirname(path), []).append(path)
+    dst_of = {}
+    for folder, group in by_folder.items():
+        rel = osp.relpath(folder, base)
+        for path, stem in zip(group, distinct_stems(group)):
+            dst_of[path] = osp.normpath(osp.join(out, rel, stem + '.png'))
+    inputs = {osp.realpath(p) for p in files}
+    clash = [d for d in dst_of.values() if osp.realpath(d) in inputs]
+    if clash:
+        raise ValueError(f'{clash[0]} is an input DICOM file: writing its PNG '
+                         'there would replace it; choose another output')
+    written = kept = 0
     for path in tqdm(files, desc='dicom2png', disable=not progress):
-        rel = osp.splitext(osp.relpath(path, base))[0]
-        dst = osp.join(out, rel + '.png')
-        outputs.append(dst)
+        dst = dst_of[path]
         if osp.isfile(dst):
+            kept += 1
             continue
         # errors name the file (read_dicom_image's contract)
         image, _, _ = read_dicom_image(path, apply_window=window is None)
         with atomic_file(dst, '.png') as tmp:
             if not cv2.imwrite(tmp, to_uint8(image, window)):
                 raise OSError(f'could not write {dst}')
-    return outputs
+        written += 1
+    return dict(outputs=[dst_of[p] for p in files], written=written,
+                kept=kept)

@@ -51,43 +51,98 @@ def _from_sitk(img, meta):
     return Volume(data, affine, meta)
 
 
+def _same_grid(shape, affine, volume, atol=1e-6):
+    return tuple(int(v) for v in shape) == tuple(volume.data.shape) and \
+        np.allclose(affine, volume.affine, atol=atol)
+
+
+def _resample_sitk(volume, ref, is_label):
+    """``volume`` onto the SimpleITK grid ``ref``. Integer images are
+    interpolated in float and rounded back (SimpleITK would truncate:
+    2.9999 -> 2); label maps use nearest neighbour and keep their values."""
+    src = _to_sitk(volume)
+    dtype = volume.data.dtype
+    if is_label:
+        return sitk.Resample(src, ref, sitk.Transform(),
+                             sitk.sitkNearestNeighbor, 0.0, src.GetPixelID())
+    if np.issubdtype(dtype, np.integer) or dtype == bool:
+        src = sitk.Cast(src, sitk.sitkFloat64)
+        out = sitk.Resample(src, ref, sitk.Transform(), sitk.sitkLinear, 0.0,
+                            sitk.sitkFloat64)
+        data = np.round(sitk.GetArrayFromImage(out))
+        info = np.iinfo(dtype) if dtype != bool else None
+        if info is not None:
+            data = np.clip(data, info.min, info.max)
+        img = sitk.GetImageFromArray(data.astype(dtype))
+        img.CopyInformation(out)
+        return img
+    return sitk.Resample(src, ref, sitk.Transform(), sitk.sitkLinear, 0.0,
+                         src.GetPixelID())
+
+
 def resample(volume: Volume, spacing, is_label=False, shape=None) -> Volume:
     """Resample to ``spacing`` (mm along i, j, k, or one number).
 
     Args:
         is_label: nearest-neighbour interpolation (label maps keep their
-            values); otherwise linear.
+            values); otherwise linear (integer images are rounded back to
+            their type, never truncated).
         shape: output size; by default the one that covers the same extent.
+
+    Resampling a volume onto its own grid returns its voxels unchanged.
     """
     old_spacing = np.array(volume.spacing)
     new_spacing = np.broadcast_to(np.asarray(spacing, float), (3, )).copy()
     if shape is None:
         extent = old_spacing * np.array(volume.data.shape)
         shape = np.maximum(np.round(extent / new_spacing), 1).astype(int)
-    src = _to_sitk(volume)
     affine = volume.affine.copy()
     affine[:3, :3] = affine[:3, :3] / old_spacing * new_spacing
-    ref = _set_geometry(
-        sitk.Image([int(s) for s in shape], src.GetPixelIDValue()), affine)
-    interp = sitk.sitkNearestNeighbor if is_label else sitk.sitkLinear
-    out = sitk.Resample(src, ref, sitk.Transform(), interp, 0.0,
-                        src.GetPixelID())
     meta = dict(volume.meta, resampled_from=tuple(old_spacing.tolist()))
-    return _from_sitk(out, meta)
+    if _same_grid(shape, affine, volume):
+        return Volume(volume.data.copy(), volume.affine.copy(), meta)
+    ref = _set_geometry(sitk.Image([int(s) for s in shape], sitk.sitkUInt8),
+                        affine)
+    return _from_sitk(_resample_sitk(volume, ref, is_label), meta)
+
+
+def world_box(volume: Volume):
+    """(min, max) RAS+ corners (mm) of the box spanned by the voxel centres."""
+    shape = np.array(volume.data.shape[:3]) - 1
+    corners = np.array([[i, j, k] for i in (0, shape[0])
+                        for j in (0, shape[1]) for k in (0, shape[2])], float)
+    world = volume.voxel_to_world(corners)
+    return world.min(0), world.max(0)
+
+
+def grids_overlap(a: Volume, b: Volume, margin=0.5):
+    """True when the voxel-centre boxes of ``a`` and ``b`` intersect (with
+    ``margin`` voxel of ``b`` of slack)."""
+    amin, amax = world_box(a)
+    bmin, bmax = world_box(b)
+    slack = margin * max(b.spacing)
+    return bool(np.all(amin <= bmax + slack) and np.all(bmin <= amax + slack))
 
 
 def resample_to(volume: Volume, reference: Volume, is_label=False) -> Volume:
     """``volume`` on ``reference``'s voxel grid, matched by world position.
 
-    Used to bring a segmentation stored in another orientation (e.g. RSNA's
-    sagittal NIfTI) onto a DICOM series' grid; voxels outside ``volume`` are 0.
+    Used to bring a segmentation stored in another orientation or grid (e.g.
+    RSNA's sagittal NIfTI, a cropped VerSe mask) onto an image's grid; voxels
+    outside ``volume`` are 0. Grids that do not overlap in space are an
+    error naming both sources (the result would be empty); the same grid
+    returns the voxels unchanged.
     """
-    src = _to_sitk(volume)
-    ref = _set_geometry(
-        sitk.Image([int(s) for s in reference.data.shape], sitk.sitkUInt8),
-        reference.affine)
-    interp = sitk.sitkNearestNeighbor if is_label else sitk.sitkLinear
-    out = sitk.Resample(src, ref, sitk.Transform(), interp, 0.0,
-                        src.GetPixelID())
-    return _from_sitk(out, dict(volume.meta, resampled_to=reference.meta.get(
-        'source')))
+    meta = dict(volume.meta, resampled_to=reference.meta.get('source'))
+    shape = reference.data.shape[:3]
+    if _same_grid(shape, reference.affine, volume, atol=1e-4):
+        return Volume(volume.data.copy(), reference.affine.copy(), meta)
+    if not grids_overlap(volume, reference):
+        raise ValueError(
+            f'{volume.meta.get("source", "volume")} and '
+            f'{reference.meta.get("source", "reference")} do not overlap in '
+            'space (compare their affines): refusing to resample one onto '
+            'the other')
+    ref = _set_geometry(sitk.Image([int(s) for s in shape], sitk.sitkUInt8),
+                        reference.affine)
+    return _from_sitk(_resample_sitk(volume, ref, is_label), meta)

@@ -49,7 +49,8 @@ def _image_meta(stem, phantom):
 
 def write_radiograph_dataset(out_dir, num_images=200, seed=0, val_fraction=0.2,
                              image_size=256, num_vertebrae=(5, 17),
-                             kind='radiograph', progress=True):
+                             kind='radiograph', progress=True,
+                             overwrite=False):
     """Write ``num_images`` phantoms to ``out_dir``; return the info dict.
 
     Image ``i`` uses seed ``seed * 1_000_003 + i``, so a dataset is fully
@@ -85,7 +86,7 @@ def write_radiograph_dataset(out_dir, num_images=200, seed=0, val_fraction=0.2,
     splits = {'train': dict(images=[], annotations=[]),
               'val': dict(images=[], annotations=[])}
     ann_id = 1
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, f'phantom-{kind}', overwrite) as tmp:
         for sub in ('images', 'annotations', 'meta'):
             os.makedirs(os.path.join(tmp, sub))
         for i in tqdm(range(num_images), desc=f'{kind} phantoms', unit='img',

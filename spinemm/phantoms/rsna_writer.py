@@ -33,7 +33,7 @@ def _write_slice(path, pixels_hu, ipp_lps, spacing_rc, thickness, number, uid,
 
 
 def write_rsna_phantoms(root, num_studies=3, seed=0, fracture_prob=0.3,
-                        reversed_every=0, progress=True):
+                        reversed_every=0, progress=True, overwrite=False):
     """Write ``num_studies`` phantom studies (C1-T1) in the RSNA layout.
 
     Slices are numbered from the head down (1 = most superior) unless a study
@@ -42,7 +42,7 @@ def write_rsna_phantoms(root, num_studies=3, seed=0, fracture_prob=0.3,
     truth: {uid: list of vertebra dicts (level, genant_grade, ...)}.
     """
     truth = {}
-    with atomic_dir(root) as tmp:
+    with atomic_dir(root, 'phantom-rsna', overwrite) as tmp:
         os.makedirs(osp.join(tmp, 'train_images'))
         os.makedirs(osp.join(tmp, 'segmentations'))
         train_rows, box_rows = [], []

@@ -33,11 +33,12 @@ def _image_json(file_name, img, keypoints, image_id, corners_only):
 
 def write_spinetk_phantoms(root, num_cases=6, num_augs=2, hardware_factor=3,
                            corners_only=False, image_size=192, seed=0,
-                           hardware_prob=0.4, progress=True):
+                           hardware_prob=0.4, progress=True,
+                           overwrite=False):
     """Write ``num_cases`` cases; returns {case: phantom} for tests."""
     rng = np.random.default_rng(seed)
     phantoms, meta = {}, {}
-    with atomic_dir(root) as tmp:
+    with atomic_dir(root, 'phantom-spinetk', overwrite) as tmp:
         for i in tqdm(range(num_cases), desc='SpineTK phantoms',
                       disable=not progress):
             case = str(100 + i)

@@ -19,7 +19,7 @@ def _voxel_centroids(phantom, direction):
 
 def write_verse_phantoms(root, release=2019, num_cases=3, seed=0,
                          num_vertebrae=(4, 7), progress=True, split=0,
-                         levels=None):
+                         levels=None, overwrite=False):
     """Write ``num_cases`` CT phantoms as one split of a release
     (``split``: 0 training, 1 validation, 2 test; each split draws its own
     phantoms and numbers its subjects from ``100 * split``). ``levels``
@@ -34,7 +34,8 @@ def write_verse_phantoms(root, release=2019, num_cases=3, seed=0,
     at all.
     """
     folder = verse_folder_names(release)[split]
-    with atomic_dir(osp.join(root, folder)) as tmp:
+    with atomic_dir(osp.join(root, folder), f'phantom-verse{release}',
+                    overwrite) as tmp:
         for i in tqdm(range(num_cases), desc=f'VerSe {release} phantoms',
                       disable=not progress):
             ph = make_ct_phantom(seed * 1_000_003 + 10_007 * split + i,

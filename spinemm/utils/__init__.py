@@ -1,7 +1,12 @@
-from .atomic import atomic_dir, atomic_file, atomic_write_json, read_json
+from .atomic import (MARKER, OutputExistsError, OutputOverlapError,
+                     atomic_dir, atomic_file, atomic_write_json,
+                     check_no_overlap, check_replaceable, output_kind,
+                     read_json, refusals_as_exit)
 from .setup_env import register_all_modules
 
 __all__ = [
-    'atomic_dir', 'atomic_file', 'atomic_write_json', 'read_json',
-    'register_all_modules'
+    'MARKER', 'OutputExistsError', 'OutputOverlapError', 'atomic_dir',
+    'atomic_file',
+    'atomic_write_json', 'check_no_overlap', 'check_replaceable',
+    'output_kind', 'read_json', 'refusals_as_exit', 'register_all_modules'
 ]

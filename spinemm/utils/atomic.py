@@ -1,14 +1,51 @@
-"""Write files and folders so that a reader never sees them half-done.
+"""Write files and folders so that a reader never sees them half-done, and
+never delete what spinemm did not write.
 
 Everything spinemm's tools write goes to a temporary name beside the target
 first and is renamed into place when complete (a rename is atomic on one file
 system), so an interrupted run leaves either the old result or none.
+
+Folders (:func:`atomic_dir`) carry a marker file, :data:`MARKER`, that names
+the kind of output. An existing folder is replaced only when it holds the
+marker of the same kind *and* the caller passed ``overwrite=True``; a folder
+that spinemm did not write (no marker) is never touched, and an output inside
+or above one of the run's inputs is refused before anything is written.
+Temporary folders are named ``.<name>.spinemm-tmp-<pid>.<random>``; those of a
+process that no longer runs (a kill) are swept on the next run.
+
+Files and folders get the permissions the user's umask gives (``mkstemp`` and
+``mkdtemp`` alone would make them private, 0600 / 0700).
 """
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
+
+#: file inside every folder written by :func:`atomic_dir`
+MARKER = '.spinemm-output.json'
+_TMP_TAG = 'spinemm-tmp'
+_OLD_TAG = 'spinemm-old'
+
+
+class OutputExistsError(FileExistsError):
+    """An output path exists and may not be replaced."""
+
+
+class OutputOverlapError(ValueError):
+    """An output path is, lies in or holds one of the run's inputs."""
+
+
+@contextlib.contextmanager
+def refusals_as_exit():
+    """For command-line tools: a refused output becomes ``error: ...`` on
+    stderr and exit status 1 instead of a traceback."""
+    try:
+        yield
+    except (OutputExistsError, OutputOverlapError) as e:
+        raise SystemExit(f'error: {e}') from None
 
 
 def read_json(path, what='JSON file'):
@@ -22,11 +59,31 @@ def read_json(path, what='JSON file'):
         raise ValueError(f'{path} is not valid JSON: {e}') from e
 
 
+def _umask():
+    """The process umask (read without changing it where /proc allows)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _public(path, mode):
+    """Give ``path`` ``mode`` less the umask (what ``open``/``mkdir`` do)."""
+    os.chmod(path, mode & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_file(path, suffix='.tmp'):
     """Yield a temporary path beside ``path``; rename it to ``path`` when the
     block succeeds, remove it when it fails. ``suffix`` keeps writers that
-    choose the format by extension (``.nii.gz``) happy."""
+    choose the format by extension (``.nii.gz``) happy. The file gets the
+    umask's permissions."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
@@ -34,6 +91,8 @@ def atomic_file(path, suffix='.tmp'):
     os.close(fd)
     try:
         yield tmp
+        if os.path.exists(tmp):
+            _public(tmp, 0o666)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -46,25 +105,144 @@ def atomic_write_json(path, obj, **dump_kwargs) -> None:
         json.dump(obj, f, **dump_kwargs)
 
 
+def _real(path):
+    return os.path.realpath(os.path.abspath(path))
+
+
+def _within(child, parent):
+    """True when ``child`` is ``parent`` or lies under it (real paths)."""
+    child, parent = _real(child), _real(parent)
+    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
+
+
+def check_no_overlap(out, inputs, what='output', allow_inside=False):
+    """Refuse an output that is, lies inside, or holds one of ``inputs``
+    (files or folders): writing it could overwrite or delete the input.
+    ``allow_inside`` permits an output folder inside an input folder (for a
+    converter whose json names files relative to its input root); the
+    output may then still not be the input itself."""
+    for src in inputs or ():
+        if src is None:
+            continue
+        if _within(out, src) and os.path.isdir(src) and not (
+                allow_inside and _real(out) != _real(src)):
+            raise OutputOverlapError(
+                f'{what} {out} is inside the input {src}: choose a folder '
+                'outside the input, so that the input is never overwritten')
+        if _within(src, out):
+            raise OutputOverlapError(
+                f'{what} {out} is or holds the input {src}: choose a folder '
+                'outside the input, so that the input is never overwritten')
+
+
+def output_kind(path):
+    """The kind recorded in ``path``'s marker, or None when spinemm did not
+    write the folder (or it is not a folder)."""
+    marker = os.path.join(path, MARKER)
+    if not os.path.isfile(marker):
+        return None
+    try:
+        with open(marker) as f:
+            return json.load(f).get('kind')
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def check_replaceable(path, kind, overwrite=False):
+    """Raise :class:`OutputExistsError` unless ``path`` is absent, an empty
+    folder, or spinemm's own earlier output of ``kind`` with ``overwrite``."""
+    if not os.path.lexists(path):
+        return
+    if os.path.isdir(path) and not os.path.islink(path) \
+            and not os.listdir(path):
+        return
+    found = output_kind(path)
+    if found is None:
+        raise OutputExistsError(
+            f'{path} exists and was not written by spinemm (no {MARKER}): '
+            'refusing to replace it; choose another output folder, or move '
+            'it away yourself')
+    if found != kind:
+        raise OutputExistsError(
+            f'{path} holds spinemm output of another kind ({found!r}, not '
+            f'{kind!r}): refusing to replace it; choose another folder')
+    if not overwrite:
+        raise OutputExistsError(
+            f'{path} already holds spinemm {kind} output: pass --overwrite '
+            '(overwrite=True) to replace it, or choose another folder')
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(parent, base):
+    """Remove the temporary folders that an interrupted (killed) run of an
+    :func:`atomic_dir` for ``parent/base`` left behind. Only names of the
+    form ``.<base>.spinemm-tmp-<pid>.*`` / ``spinemm-old`` whose process no
+    longer runs are touched. Returns the removed paths."""
+    pattern = re.compile(r'^\.' + re.escape(base) + r'\.(?:' + _TMP_TAG + '|'
+                         + _OLD_TAG + r')-(\d+)\.[^/]+$')
+    removed = []
+    if not os.path.isdir(parent):
+        return removed
+    for name in os.listdir(parent):
+        m = pattern.match(name)
+        full = os.path.join(parent, name)
+        if m and os.path.isdir(full) and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(full, ignore_errors=True)
+            removed.append(full)
+    return removed
+
+
 @contextlib.contextmanager
-def atomic_dir(path):
+def atomic_dir(path, kind, overwrite=False, inputs=(), allow_inside=False):
     """Yield a temporary folder that becomes ``path`` when the block succeeds.
 
-    An existing ``path`` is replaced only after the new one is complete; on an
-    exception the temporary folder is removed and ``path`` is left untouched.
+    Args:
+        path: the output folder.
+        kind: what the folder holds (e.g. ``'verse2seg'``), recorded in its
+            :data:`MARKER`; only an earlier output of the same kind may be
+            replaced.
+        overwrite: replace spinemm's own earlier output of ``kind``; without
+            it an existing non-empty ``path`` is an error.
+        inputs: files or folders the run reads; ``path`` may not be, lie in or
+            hold one of them (lie in: see ``allow_inside`` of
+            :func:`check_no_overlap`).
+
+    The checks run before anything is written. An existing ``path`` is
+    replaced only after the new one is complete; on an exception the
+    temporary folder is removed and ``path`` is left untouched.
     """
     path = os.path.abspath(path)
-    parent = os.path.dirname(path)
+    check_no_overlap(path, inputs, allow_inside=allow_inside)
+    check_replaceable(path, kind, overwrite)
+    parent, base = os.path.dirname(path), os.path.basename(path)
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(path) + '.', dir=parent)
+    sweep_stale(parent, base)
+    tmp = tempfile.mkdtemp(prefix=f'.{base}.{_TMP_TAG}-{os.getpid()}.',
+                           dir=parent)
+    _public(tmp, 0o777)
     try:
         yield tmp
+        with open(os.path.join(tmp, MARKER), 'w') as f:
+            json.dump(dict(kind=kind, written=time.strftime(
+                '%Y-%m-%dT%H:%M:%S')), f)
+        _public(os.path.join(tmp, MARKER), 0o666)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     old = None
-    if os.path.exists(path):
-        old = tempfile.mkdtemp(prefix='.' + os.path.basename(path) + '.old.',
+    if os.path.lexists(path):
+        # checked above; checked again in case it changed during the run
+        check_replaceable(path, kind, overwrite)
+        old = tempfile.mkdtemp(prefix=f'.{base}.{_OLD_TAG}-{os.getpid()}.',
                                dir=parent)
         os.rmdir(old)
         os.replace(path, old)

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from spinemm.evaluation.verse_metrics import evaluate_labels
 from spinemm.formats.verse import VERSE_LEVELS, index_verse
 from spinemm.formats.verse_volumes import load_verse_case
-from spinemm.io import Volume, read_nifti, reorient, resample_to
+from spinemm.io import label_volume, read_nifti, reorient, resample_to
 from spinemm.utils import atomic_file
 
 
@@ -45,8 +45,9 @@ def main():
             print(f'warning: {pred_path} missing; {case["stem"]} skipped')
             continue
         gt = load_verse_case(dict(case, centroids=None))['mask']
-        pred = read_nifti(pred_path)
-        pred = Volume(np.round(pred.data).astype(np.uint8), pred.affine)
+        # checked in its stored dtype (no uint8 wrap), then onto the truth's
+        # grid by world position
+        pred = label_volume(read_nifti(pred_path), what='predicted mask')
         pred = resample_to(reorient(pred, gt.orientation), gt, is_label=True)
         r = evaluate_labels(pred.data, gt.data, gt.spacing, not a.no_hd)
         summaries.append(r)

@@ -16,8 +16,9 @@ def main():
     p.add_argument('--window', nargs=2, type=float, metavar=('LEVEL', 'WIDTH'),
                    help='window (default: the file\'s VOI LUT / window)')
     a = p.parse_args()
-    paths = dicom_to_png(a.src, a.out, a.window)
-    print(f'{len(paths)} PNG file(s) under {a.out}')
+    done = dicom_to_png(a.src, a.out, a.window)
+    print(f'{done["written"]} PNG file(s) written under {a.out}'
+          + (f', {done["kept"]} already there (kept)' if done['kept'] else ''))
 
 
 if __name__ == '__main__':

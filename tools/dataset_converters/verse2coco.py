@@ -5,6 +5,7 @@
 import argparse
 
 from spinemm.formats.verse_export import verse_to_coco
+from spinemm.utils import refusals_as_exit
 
 
 def main():
@@ -21,9 +22,14 @@ def main():
     p.add_argument('--min-pixels', type=int, default=200,
                    help='vertebra pixels a slice needs to be exported')
     p.add_argument('--step', type=int, default=1, help='every n-th slice')
+    p.add_argument('--overwrite', action='store_true',
+                   help="replace this tool's own earlier output in OUT "
+                   '(never a folder spinemm did not write)')
     a = p.parse_args()
-    info = verse_to_coco(a.root, a.out, a.plane, a.per_level, a.spacing,
-                         a.splits, a.min_pixels, a.step)
+    with refusals_as_exit():
+        info = verse_to_coco(a.root, a.out, a.plane, a.per_level, a.spacing,
+                             a.splits, a.min_pixels, a.step,
+                             overwrite=a.overwrite)
     print(f'{a.out}: {info["images"]} images, '
           f'{info["annotations"]} vertebrae'
           + (' (already exported)' if info.get('unchanged') else ''))

@@ -6,6 +6,7 @@
 import argparse
 
 from spinemm.formats.verse_export import verse_to_seg
+from spinemm.utils import refusals_as_exit
 
 
 def main():
@@ -22,9 +23,14 @@ def main():
     p.add_argument('--splits', nargs='+', help='split folders to export')
     p.add_argument('--min-pixels', type=int, default=50)
     p.add_argument('--step', type=int, default=1, help='every n-th slice')
+    p.add_argument('--overwrite', action='store_true',
+                   help="replace this tool's own earlier output in OUT "
+                   '(never a folder spinemm did not write)')
     a = p.parse_args()
-    info = verse_to_seg(a.root, a.out, a.plane, a.mode, a.context, a.spacing,
-                        a.splits, a.min_pixels, a.step)
+    with refusals_as_exit():
+        info = verse_to_seg(a.root, a.out, a.plane, a.mode, a.context,
+                            a.spacing, a.splits, a.min_pixels, a.step,
+                            overwrite=a.overwrite)
     print(f'{a.out}: {info["pairs"]} pairs'
           + (' (already exported)' if info.get('unchanged') else ''))
 

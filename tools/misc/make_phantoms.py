@@ -2,20 +2,24 @@
 
     python tools/misc/make_phantoms.py data/phantom2d                 # radiographs: PNG + COCO
     python tools/misc/make_phantoms.py data/drr2d --kind drr          # lateral DRRs of CT phantoms: PNG + COCO
-    python tools/misc/make_phantoms.py data/verse --kind verse2019    # CT in the VerSe 2019 layout
-    python tools/misc/make_phantoms.py data/verse --kind verse2020 --num-images 5
-    python tools/misc/make_phantoms.py data/verse --kind verse2020 --val-cases 2  # + a validation split
-    python tools/misc/make_phantoms.py data/verse --kind verse2020 --levels T12 L1 L2 L3 L4 L5  # fixed levels
-    python tools/misc/make_phantoms.py data/spinetk --kind spinetk    # SpineTK layout (src + augs)
+    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2019    # CT in the VerSe 2019 layout
+    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 --num-images 5
+    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 --val-cases 2  # + a validation split
+    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 --levels T12 L1 L2 L3 L4 L5  # fixed levels
+    python tools/misc/make_phantoms.py data/spinetk_phantoms --kind spinetk    # SpineTK layout (src + augs)
 
 A radiograph folder already written with the same parameters is left as it
 is; every dataset is written under a temporary name and renamed when complete.
+An existing output folder is replaced only when it is an earlier phantom set
+of the same kind and --overwrite is given: a folder holding anything else
+(your own data) is never touched.
 """
 import argparse
 import time
 
 from spinemm.phantoms import (write_radiograph_dataset, write_spinetk_phantoms,
                               write_verse_phantoms)
+from spinemm.utils import refusals_as_exit
 
 
 def main():
@@ -38,7 +42,15 @@ def main():
     p.add_argument('--levels', nargs='+', metavar='LEVEL',
                    help='verse: the same levels in every case, superior '
                    'first (default: a random run of --num-vertebrae)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace an earlier phantom set of the same kind '
+                   'in OUT_DIR (never anything else)')
     args = p.parse_args()
+    with refusals_as_exit():
+        run(args)
+
+
+def run(args):
     start = time.time()
     if args.kind in ('radiograph', 'drr'):
         default_n = (5, 17) if args.kind == 'radiograph' else (4, 7)
@@ -46,12 +58,13 @@ def main():
             args.out_dir, num_images=args.num_images or 200, seed=args.seed,
             val_fraction=args.val_fraction, image_size=args.image_size,
             num_vertebrae=tuple(args.num_vertebrae or default_n),
-            kind=args.kind)
+            kind=args.kind, overwrite=args.overwrite)
         print(f'{args.out_dir}: {info["num_images"]} {args.kind} phantoms '
               f'(seed {info["seed"]}) ready in {time.time() - start:.1f} s')
     elif args.kind == 'spinetk':
         write_spinetk_phantoms(args.out_dir, num_cases=args.num_images or 20,
-                               image_size=args.image_size, seed=args.seed)
+                               image_size=args.image_size, seed=args.seed,
+                               overwrite=args.overwrite)
         print(f'{args.out_dir}: SpineTK phantom cases ready in '
               f'{time.time() - start:.1f} s')
     else:
@@ -59,13 +72,14 @@ def main():
         split = write_verse_phantoms(
             args.out_dir, release=release, num_cases=args.num_images or 3,
             seed=args.seed, num_vertebrae=tuple(args.num_vertebrae or (4, 7)),
-            levels=args.levels)
+            levels=args.levels, overwrite=args.overwrite)
         print(f'{split}: VerSe {release} phantom cases ready in '
               f'{time.time() - start:.1f} s')
         if args.val_cases:
             split = write_verse_phantoms(
                 args.out_dir, release=release, num_cases=args.val_cases,
                 seed=args.seed, split=1, levels=args.levels,
+                overwrite=args.overwrite,
                 num_vertebrae=tuple(args.num_vertebrae or (4, 7)))
             print(f'{split}: {args.val_cases} validation cases')
 

@@ -95,7 +95,7 @@ class VertebraKeypointMetric(BaseMetric):
                                  for x, y, w, h in (a['bbox'] for a in gts)],
                                 float).reshape(-1, 4)
             gt_kpts = np.array([a['keypoints'] for a in gts],
-                               float).reshape(len(gts), -1, 3)
+                               float).reshape(len(gts), len(self.sigmas), 3)
             match = acc.add(r['boxes'], r['scores'], r['keypoints'],
                             gt_boxes, gt_kpts, img.get('pixel_spacing'))
             for box, score, label, kp in zip(r['boxes'], r['scores'],

@@ -72,6 +72,12 @@ class ImageLabelPairDataset(BaseSegDataset):
             img = spinetk_normalize(img)
         img = np.clip(img, 0, 255).astype(np.uint8)
         label = read_label_map(info['seg_map_path'], self.label_values)
+        if label.shape != img.shape[:2]:
+            raise ValueError(
+                f"{info['img_path']} is {img.shape[0]}x{img.shape[1]} px but "
+                f"its label map {info['seg_map_path']} is {label.shape[0]}x"
+                f'{label.shape[1]}: an image and its labels must have the '
+                'same size (a resized label map would be misaligned)')
         if self.value_to_class is not None:
             lut = np.zeros(int(label.max()) + 1, np.uint8)
             for v, c in self.value_to_class.items():

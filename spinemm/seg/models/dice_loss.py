@@ -7,7 +7,6 @@ two stages summed give a loss in [0, 2] and mean Dice = (2 - loss) / 2.
 mmseg's DiceLoss (1.2.2) averages over all classes including background and
 uses a different smoothing/exponent convention, so it is not this loss.
 """
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 

@@ -1,0 +1,113 @@
+"""What the inference tools read, and where they may write.
+
+One lister for ``tools/infer.py``, ``tools/seg_infer.py`` and
+``tools/report.py``: a file, or the files directly in a folder that are
+images (by extension) or DICOM (by content, whatever the name: UID-named
+slices have no extension). Output names come from
+:func:`spinemm.utils.paths.distinct_stems`, so ``a.png`` and ``a.dcm`` never
+write the same ``a.json``, and the output folder may not be, lie in or hold
+an input (:func:`spinemm.utils.check_no_overlap`), so an input is never
+overwritten.
+"""
+import os
+import os.path as osp
+
+from ..io.dicom_series import scan_dicom_folder
+from ..io.export import is_dicom
+from ..utils import check_no_overlap
+from ..utils.paths import distinct_stems
+
+IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.dcm')
+NIFTI_EXTS = ('.nii', '.nii.gz')
+#: name parts of label maps stored beside images (VerSe ``_seg-vert_msk``,
+#: TotalSegmentator ``seg``, ``mask``, ``label``): never reported on as images
+LABEL_NAME_PARTS = ('_seg', 'seg.', '_msk', 'mask', 'label')
+
+
+def _files(folder):
+    return [osp.join(folder, f) for f in sorted(os.listdir(folder))
+            if osp.isfile(osp.join(folder, f))]
+
+
+def list_images(path):
+    """Images and DICOM files: ``path`` itself, or those directly in it."""
+    if osp.isfile(path):
+        return [path]
+    if not osp.isdir(path):
+        raise FileNotFoundError(f'no such file or folder: {path}')
+    found = [f for f in _files(path)
+             if f.lower().endswith(IMAGE_EXTS) or is_dicom(f)]
+    if not found:
+        raise FileNotFoundError(f'no image or DICOM file in {path} '
+                                f'({", ".join(IMAGE_EXTS)} or DICOM content)')
+    return found
+
+
+def is_label_name(path):
+    name = osp.basename(path).lower()
+    return any(part in name for part in LABEL_NAME_PARTS)
+
+
+def list_report_inputs(path, series_uid=None):
+    """What ``tools/report.py`` reports on, as (path, series_uid) pairs.
+
+    A folder whose DICOM slices (files with ``ImagePositionPatient``) share
+    one series is that series, whatever else lies in it; several series need
+    ``series_uid`` (the error lists them). Otherwise each image, DICOM
+    radiograph and NIfTI volume in it is an input, label maps excluded by
+    name (:data:`LABEL_NAME_PARTS`). Returns (inputs, skipped names).
+    """
+    if osp.isfile(path):
+        return [(path, None)], []
+    if not osp.isdir(path):
+        raise FileNotFoundError(f'no such file or folder: {path}')
+    scan = scan_dicom_folder(path, skip_bad=True)
+    stacks = {k: v for k, v in scan['series'].items() if len(v) > 1}
+    if series_uid is not None:
+        if series_uid not in scan['series']:
+            raise ValueError(f'{path}: no slice of series {series_uid} '
+                             f'(found {sorted(scan["series"])})')
+        return [(path, series_uid)], []
+    if len(stacks) == 1:
+        return [(path, next(iter(stacks)))], []
+    if len(stacks) > 1:
+        desc = '; '.join(f'{k} ({len(v)} slices)' for k, v in stacks.items())
+        raise ValueError(f'{path} holds {len(stacks)} DICOM series: {desc}; '
+                         'pass --series-uid to choose one')
+    inputs, skipped = [], []
+    for f in _files(path):
+        low = f.lower()
+        if low.endswith(NIFTI_EXTS):
+            (skipped if is_label_name(f) else inputs).append(f)
+        elif low.endswith(IMAGE_EXTS) or is_dicom(f):
+            inputs.append(f)
+    if not inputs:
+        raise FileNotFoundError(f'nothing to report on in {path}')
+    return [(f, None) for f in inputs], skipped
+
+
+def prepare_out_dir(out_dir, inputs):
+    """Create ``out_dir`` after checking that it is not, does not lie in and
+    does not hold any input; return it."""
+    check_no_overlap(out_dir, inputs, what='--out-dir')
+    os.makedirs(out_dir, exist_ok=True)
+    return out_dir
+
+
+def images_for_tool(path, out_dir):
+    """For a command-line tool: the images of ``path`` (:func:`list_images`)
+    and ``out_dir`` prepared (:func:`prepare_out_dir`), errors as
+    ``error: ...`` and a non-zero exit instead of a traceback."""
+    from ..utils import refusals_as_exit
+    try:
+        files = list_images(path)
+    except FileNotFoundError as e:
+        raise SystemExit(f'error: {e}') from None
+    with refusals_as_exit():
+        prepare_out_dir(out_dir, [path])
+    return files
+
+
+def output_names(paths):
+    """Distinct output stems for input paths (see the module docstring)."""
+    return distinct_stems(paths)
