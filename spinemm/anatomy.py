@@ -31,6 +31,40 @@ OKS_SIGMAS = (0.025, 0.035, 0.025, 0.025, 0.035, 0.025)
 #: COCO-style skeleton (1-based indices): the outline of the vertebral body.
 SKELETON = [[1, 2], [2, 3], [3, 4], [4, 5], [5, 6], [6, 1]]
 
+#: The AP (frontal) scheme: four corners of each vertebral body on an
+#: anterior-posterior radiograph, named by anatomy. In the standard display
+#: of an AP film the patient faces the viewer, so the patient's right is on
+#: the image's left: the corners are, per vertebra, superior/inferior x
+#: patient right/left. Unlike the lateral scheme above, a horizontal flip of
+#: an AP film moves the patient's right corners to where the left ones were
+#: (the film now looks like a PA film of a mirrored spine), so after a flip
+#: the points must swap names (:data:`AP_FLIP_PAIRS`) for "right" to stay
+#: the patient's right. The AASCE 2019 / SpineWeb 16 landmarks are given per
+#: vertebra as top-left, top-right, bottom-left, bottom-right in image
+#: coordinates, which is this order.
+AP_KEYPOINT_NAMES = ('superior_right', 'superior_left', 'inferior_right',
+                     'inferior_left')
+#: index pairs swapped by a horizontal flip (0-based)
+AP_FLIP_PAIRS = ((0, 1), (2, 3))
+#: outline of the body (1-based, COCO style): sup R - sup L - inf L - inf R
+AP_SKELETON = [[1, 2], [2, 4], [4, 3], [3, 1]]
+#: corners are sharp landmarks, as in the lateral scheme
+AP_OKS_SIGMAS = (0.025, 0.025, 0.025, 0.025)
+#: the 17 vertebrae an AASCE film is annotated on, superior first
+AASCE_LEVELS = tuple(['T%d' % i for i in range(1, 13)] +
+                     ['L%d' % i for i in range(1, 6)])
+
+
+def flip_ap_keypoints(keypoints, width):
+    """Horizontally flip AP keypoints (..., 4, >=2) in an image ``width``
+    pixels wide: x -> width - x, and each right/left pair swaps names."""
+    k = np.array(keypoints, dtype=float, copy=True)
+    k[..., 0] = width - k[..., 0]
+    for a, b in AP_FLIP_PAIRS:
+        k[..., [a, b], :] = k[..., [b, a], :]
+    return k
+
+
 #: Vertebral levels from skull to sacrum, including the transitional T13 and L6
 #: that VerSe annotates.
 LEVELS = (['C%d' % i for i in range(1, 8)] + ['T%d' % i for i in range(1, 14)] +

@@ -34,6 +34,20 @@ def verse_phantom_root(tmp_path_factory):
     return str(root)
 
 
+AASCE = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'aasce_train')
+
+
+@pytest.fixture(scope='session')
+def aasce_coco(tmp_path_factory):
+    """The real AASCE training films converted to COCO (annotations dir)."""
+    if not osp.isdir(AASCE):
+        pytest.skip('../shared/data/real is not present')
+    from spinemm.formats.aasce import aasce_to_coco
+    out = tmp_path_factory.mktemp('data') / 'aasce_coco'
+    aasce_to_coco(AASCE, str(out), progress=False)
+    return str(out / 'annotations') + '/'
+
+
 def run_tool(args, cwd=ROOT, timeout=600, env=None):
     """Run a command with this interpreter (a leading ``'python'`` means
     ``sys.executable``: CI runs pytest from the venv without activating it);

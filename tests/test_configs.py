@@ -16,6 +16,7 @@ CONFIGS = sorted(
                          recursive=True)
     if '_base_' not in p.split(osp.sep))
 BASES = sorted(glob.glob(osp.join(ROOT, 'configs', '_base_', '*.py')))
+AASCE = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'aasce_train')
 MR2D = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'mr2d_lumbar')
 SCOPE_PACKAGES = dict(mmdet='mmdet', mmpose='mmpose', mmseg='mmseg',
                       mmengine='mmengine', spinemm='spinemm')
@@ -93,7 +94,7 @@ def test_plugin_names_never_shadow_stock_names():
     assert clashes == []
 
 
-def shrink(cfg, data_root, work_dir, verse_root=None):
+def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None):
     """Make a config train one iteration in seconds on the tiny phantom set
     (CT phantoms in the VerSe layout for VerSe configs)."""
     root = data_root.rstrip('/') + '/'
@@ -109,6 +110,9 @@ def shrink(cfg, data_root, work_dir, verse_root=None):
             if not osp.isdir(MR2D):
                 pytest.skip('../shared/data/real is not present')
             ds.data_root = MR2D
+        elif ds.get('type') == 'spinemm.AasceSpineDataset':
+            ds.ann_file = aasce_ann + osp.basename(ds.ann_file)
+            ds.data_prefix = dict(img=AASCE + '/images/')
         elif ds.get('type') == 'spinemm.VerseSliceSegDataset':
             ds.data_root = verse_root
             ds.cache_dir = None
@@ -142,10 +146,13 @@ def shrink(cfg, data_root, work_dir, verse_root=None):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
 def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
-                                     tmp_path):
+                                     request, tmp_path):
     from mmengine.runner import Runner
-    cfg = shrink(Config.fromfile(path), phantom_root, tmp_path,
-                 verse_phantom_root)
+    cfg = Config.fromfile(path)
+    aasce = None
+    if cfg.train_dataloader.dataset.type == 'spinemm.AasceSpineDataset':
+        aasce = request.getfixturevalue('aasce_coco')  # real films
+    cfg = shrink(cfg, phantom_root, tmp_path, verse_phantom_root, aasce)
     runner = Runner.from_cfg(cfg)
     dataset = runner.train_dataloader.dataset
     if cfg.train_dataloader.dataset.type == 'spinemm.VerseSliceSegDataset':
@@ -158,6 +165,11 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         held_back = set(cfg.train_dataloader.dataset.exclude_stems)
         assert len(dataset) == 14 - len(held_back)
         assert dataset.get_data_info(0)['gt_seg_map'].shape == (256, 256)
+    elif aasce:  # one sample per real film: the whole spine
+        from spinemm.formats import load_coco_json
+        films = load_coco_json(aasce + 'train_spine.json')['images']
+        assert len(dataset) == len(films) > 300
+        assert dataset.get_data_info(0)['keypoints'].shape == (1, 68, 2)
     elif cfg.default_scope == 'mmpose':  # top-down: one sample per vertebra
         from spinemm.formats import load_coco_json
         anns = load_coco_json(f'{phantom_root}/annotations/train.json')

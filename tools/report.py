@@ -3,13 +3,16 @@ heights (mm), ratios, Genant grade per vertebra.
 
     python tools/report.py INPUT --det-config C --det-checkpoint P \
         [--pose-config C --pose-checkpoint P] [--spacing ROW COL]
+    python tools/report.py FILM --view ap --ap-config C --ap-checkpoint P
 INPUT: a PNG/JPEG, a DICOM radiograph, a DICOM series folder or a NIfTI
 volume (its central sagittal slice), or a folder of images. A folder whose
 DICOM slices share one series is that series, whatever else lies in it
 (--series-uid picks one of several); NIfTI label maps are skipped (by name)
 or refused (by content). Writes <stem>.csv, <stem>.json and <stem>.png
 (height lines, grade colours) to --out-dir, which may not be, lie in or hold
-the input.
+the input. --view ap: per vertebra its four corners and tilt, the three Cobb
+angles with their end vertebrae (the AASCE organisers' rule), and the film
+with the endplate lines of the end vertebrae and the angles written on it.
 """
 import argparse
 
@@ -25,8 +28,14 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument('input')
-    p.add_argument('--det-config', required=True)
-    p.add_argument('--det-checkpoint', required=True)
+    p.add_argument('--view', choices=['lateral', 'ap'], default='lateral',
+                   help='lateral: vertebral heights and Genant grades '
+                   '(--det-*); ap: vertebra corners and Cobb angles of an '
+                   'AP film (--ap-*)')
+    p.add_argument('--det-config')
+    p.add_argument('--det-checkpoint')
+    p.add_argument('--ap-config', help='a configs/vertebra_ap model')
+    p.add_argument('--ap-checkpoint')
     p.add_argument('--pose-config')
     p.add_argument('--pose-checkpoint')
     p.add_argument('--out-dir', default='outputs/report')
@@ -50,6 +59,12 @@ def main():
     if bool(a.pose_config) != bool(a.pose_checkpoint):
         raise SystemExit('error: --pose-config and --pose-checkpoint go '
                          'together')
+    need = ('ap_config', 'ap_checkpoint') if a.view == 'ap' else (
+        'det_config', 'det_checkpoint')
+    missing = [n for n in need if not getattr(a, n)]
+    if missing:
+        raise SystemExit(f'error: --view {a.view} needs ' + ' and '.join(
+            '--' + n.replace('_', '-') for n in missing))
     try:
         items, skipped = list_report_inputs(a.input, a.series_uid)
     except (FileNotFoundError, ValueError) as e:
@@ -58,10 +73,12 @@ def main():
         print(f'skipped {name}: a label map by its name, not an image')
     with refusals_as_exit():
         prepare_out_dir(a.out_dir, [a.input])
+    stems = output_names([path for path, _ in items])
+    if a.view == 'ap':
+        return report_ap(a, items, stems)
     rep = SpineReporter(a.det_config, a.det_checkpoint, a.pose_config,
                         a.pose_checkpoint, a.device, a.score_thr,
                         a.kpt_score_thr)
-    stems = output_names([path for path, _ in items])
     for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
         report, image = rep(path, a.spacing, uid, a.gaps, a.skip_bad)
         write_report(report, image, a.out_dir, stem)
@@ -70,6 +87,22 @@ def main():
                    f'{len(graded)} graded >= 1, heights in {report["unit"]}'
                    + (f' ({report["spacing_source"]})'
                       if report['spacing_source'] else ''))
+    print(f'reports in {a.out_dir}')
+
+
+def report_ap(a, items, stems):
+    from spinemm.apis.report import load_any
+    from spinemm.apis.scoliosis import (SpineLandmarker, scoliosis_report,
+                                        write_scoliosis_report)
+    model = SpineLandmarker(a.ap_config, a.ap_checkpoint, a.device)
+    for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
+        image, _, _ = load_any(path, uid, a.gaps, None, a.skip_bad)
+        result = model(image)
+        report = scoliosis_report(result, str(path))
+        write_scoliosis_report(report, result, image, a.out_dir, stem)
+        tqdm.write(f'{stem}: ' + ', '.join(
+            f'{c["name"]} {c["degrees"]:.1f} deg ({c["upper"]}-{c["lower"]})'
+            for c in report['cobb_angles']))
     print(f'reports in {a.out_dir}')
 
 

@@ -13,11 +13,13 @@ from ..anatomy import KEYPOINT_NAMES, SKELETON
 from ..utils import read_json
 
 
-def coco_categories(names=('vertebra', )):
-    """Category list; every category carries the keypoint names and skeleton."""
+def coco_categories(names=('vertebra', ), keypoint_names=KEYPOINT_NAMES,
+                    skeleton=SKELETON):
+    """Category list; every category carries the keypoint names and skeleton
+    (the lateral scheme by default; pass the AP scheme's for AP films)."""
     return [
         dict(id=i + 1, name=name, supercategory='vertebra',
-             keypoints=list(KEYPOINT_NAMES), skeleton=SKELETON)
+             keypoints=list(keypoint_names), skeleton=skeleton)
         for i, name in enumerate(names)
     ]
 

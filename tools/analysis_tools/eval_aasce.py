@@ -1,0 +1,79 @@
+"""Score an AP landmark model on films in the AASCE layout with labels.
+
+    python tools/analysis_tools/eval_aasce.py CONFIG CHECKPOINT DATA_ROOT \
+        --out metrics.json [--show-dir pictures/] [--films NAME ...]
+
+DATA_ROOT holds images/ and labels/ (filenames.csv, angles.csv,
+landmarks.csv, <film>.mat), as the AASCE 2019 challenge ships them. Prints
+the challenge's SMAPE of the three Cobb angles, per-angle MAE (degrees),
+landmark mean radial error (px) and vertebra recall; --out writes them with
+every film's predicted corners and angles (JSON, and a CSV beside it).
+"""
+import argparse
+import csv
+import os.path as osp
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from spinemm.apis.scoliosis import SpineLandmarker, draw_scoliosis
+from spinemm.evaluation.aasce_metrics import evaluate_films
+from spinemm.formats.aasce import read_aasce
+from spinemm.utils import atomic_file, atomic_write_json
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('data_root')
+    p.add_argument('--out', help='metrics + per-film predictions (.json)')
+    p.add_argument('--show-dir', help='write a picture per film here')
+    p.add_argument('--films', nargs='+', help='only these film names')
+    p.add_argument('--device', default='cpu')
+    a = p.parse_args()
+    films = read_aasce(a.data_root, progress=True)
+    if a.films:
+        films = [f for f in films if f['name'] in set(a.films)]
+        if not films:
+            raise SystemExit(f'error: none of {a.films} in {a.data_root}')
+    model = SpineLandmarker(a.config, a.checkpoint, a.device)
+    preds = []
+    for f in tqdm(films, desc='eval_aasce', unit='film'):
+        r = model(f['image'])
+        preds.append(r)
+        if a.show_dir:
+            img = cv2.imread(f['image'], cv2.IMREAD_COLOR)
+            with atomic_file(osp.join(a.show_dir, osp.splitext(
+                    f['name'])[0] + '.jpg'), '.jpg') as tmp:
+                cv2.imwrite(tmp, draw_scoliosis(img, r['corners'], r,
+                                                f['corners']))
+    metrics, per_film = evaluate_films(
+        [r['corners'] for r in preds], [f['corners'] for f in films],
+        [f['angles'] for f in films], [f['height'] for f in films])
+    for key in ('SMAPE', 'MAE_proximal_thoracic', 'MAE_main_thoracic',
+                'MAE_thoracolumbar_lumbar', 'MRE_px', 'vertebra_recall'):
+        print(f'{key}: {metrics[key]:.3f}')
+    print(f'{metrics["num_films"]} films')
+    if a.out:
+        for f, r, row in zip(films, preds, per_film):
+            row.update(name=f['name'], end_vertebrae=r['end_vertebrae'],
+                       corners=np.round(r['corners'], 2).tolist())
+        atomic_write_json(a.out, dict(metrics=metrics, films=per_film),
+                          indent=1)
+        with atomic_file(osp.splitext(a.out)[0] + '.csv', '.csv') as tmp, \
+                open(tmp, 'w', newline='') as fh:
+            w = csv.writer(fh)
+            w.writerow(['film', 'pred_pt', 'pred_mt', 'pred_tl', 'true_pt',
+                        'true_mt', 'true_tl', 'smape', 'mre_px'])
+            for row in per_film:
+                w.writerow([row['name'], *row['pred_angles'],
+                            *row['true_angles'], round(row['smape'], 3),
+                            round(row['mre_px'], 2)])
+        print(f'per-film predictions in {a.out}')
+
+
+if __name__ == '__main__':
+    main()
