@@ -295,3 +295,36 @@ def test_ap_report_writes_angles_and_picture(tmp_path, random_ap_checkpoint):
     missing = run_tool(['python', 'tools/report.py', film, '--view', 'ap',
                         '--out-dir', str(tmp_path / 'x')])
     assert missing.returncode != 0 and '--ap-config' in missing.stderr
+
+
+def test_detector_flip_swaps_the_ap_corner_names_and_back():
+    """WithKeypoints(flip_pairs=AP_FLIP_PAIRS): one flip moves each corner
+    to x' = w - x under its partner's name; a second flip restores all."""
+    from mmdet.structures.bbox import HorizontalBoxes
+
+    from spinemm.det.transforms import WithKeypoints
+    rng = np.random.default_rng(5)
+    k = np.concatenate([rng.uniform(10, 90, (3, 4, 2)),
+                        np.full((3, 4, 1), 2.0)], -1).astype(np.float32)
+    boxes = np.concatenate([k[..., :2].min(1), k[..., :2].max(1)], 1)
+    flip = WithKeypoints(dict(type='RandomFlip', prob=1.0),
+                         flip_pairs=AP_FLIP_PAIRS)
+
+    def results(kpts, bx):
+        return dict(img=np.zeros((100, 120, 3), np.uint8), img_shape=(100,
+                                                                      120),
+                    gt_bboxes=HorizontalBoxes(bx.copy()),
+                    gt_bboxes_labels=np.zeros(3, np.int64),
+                    gt_ignore_flags=np.zeros(3, bool), gt_keypoints=kpts)
+
+    once = flip(results(k.copy(), boxes))
+    expect = flip_ap_keypoints(k[..., :2], 120)
+    np.testing.assert_allclose(once['gt_keypoints'][..., :2], expect,
+                               atol=1e-4)
+    twice = flip(results(once['gt_keypoints'], once['gt_bboxes'].numpy()))
+    np.testing.assert_allclose(twice['gt_keypoints'], k, atol=1e-4)
+    # the lateral scheme (no pairs) keeps names: the points only move
+    lateral = WithKeypoints(dict(type='RandomFlip', prob=1.0))(
+        results(k.copy(), boxes))
+    np.testing.assert_allclose(lateral['gt_keypoints'][..., 0],
+                               120 - k[..., 0], atol=1e-4)

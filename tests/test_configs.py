@@ -110,7 +110,8 @@ def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None):
             if not osp.isdir(MR2D):
                 pytest.skip('../shared/data/real is not present')
             ds.data_root = MR2D
-        elif ds.get('type') == 'spinemm.AasceSpineDataset':
+        elif ds.get('type') == 'spinemm.AasceSpineDataset' or \
+                'aasce' in ds.get('ann_file', ''):
             ds.ann_file = aasce_ann + osp.basename(ds.ann_file)
             ds.data_prefix = dict(img=AASCE + '/images/')
         elif ds.get('type') == 'spinemm.VerseSliceSegDataset':
@@ -150,7 +151,7 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
     from mmengine.runner import Runner
     cfg = Config.fromfile(path)
     aasce = None
-    if cfg.train_dataloader.dataset.type == 'spinemm.AasceSpineDataset':
+    if 'aasce' in cfg.train_dataloader.dataset.get('ann_file', ''):
         aasce = request.getfixturevalue('aasce_coco')  # real films
     cfg = shrink(cfg, phantom_root, tmp_path, verse_phantom_root, aasce)
     runner = Runner.from_cfg(cfg)
@@ -165,11 +166,14 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         held_back = set(cfg.train_dataloader.dataset.exclude_stems)
         assert len(dataset) == 14 - len(held_back)
         assert dataset.get_data_info(0)['gt_seg_map'].shape == (256, 256)
-    elif aasce:  # one sample per real film: the whole spine
+    elif aasce and cfg.default_scope == 'mmpose':  # a sample per real film
         from spinemm.formats import load_coco_json
         films = load_coco_json(aasce + 'train_spine.json')['images']
         assert len(dataset) == len(films) > 300
         assert dataset.get_data_info(0)['keypoints'].shape == (1, 68, 2)
+    elif aasce:  # real films, one instance per vertebra, four corners
+        inst = dataset.get_data_info(0)['instances']
+        assert len(inst) == 17 and inst[0]['keypoints'].shape == (4, 3)
     elif cfg.default_scope == 'mmpose':  # top-down: one sample per vertebra
         from spinemm.formats import load_coco_json
         anns = load_coco_json(f'{phantom_root}/annotations/train.json')

@@ -23,18 +23,28 @@ NUM_KEYPOINTS = 6
 
 @TRANSFORMS.register_module()
 class LoadVertebraKeypoints(BaseTransform):
-    """``results['instances'][i]['keypoints']`` -> ``gt_keypoints`` (N, 6, 3)
-    float32; an instance without keypoints gets visibility 0."""
+    """``results['instances'][i]['keypoints']`` -> ``gt_keypoints`` (N, K, 3)
+    float32 (K = ``num_keypoints``: 6 lateral, 4 AP); an instance without
+    keypoints gets visibility 0, one with another count is an error."""
+
+    def __init__(self, num_keypoints=NUM_KEYPOINTS):
+        self.num_keypoints = int(num_keypoints)
 
     def transform(self, results):
         kpts = []
         for inst in results.get('instances', []):
             k = inst.get('keypoints')
             if k is None:
-                k = np.zeros((NUM_KEYPOINTS, 3), np.float32)
-            kpts.append(np.asarray(k, np.float32).reshape(-1, 3))
+                k = np.zeros((self.num_keypoints, 3), np.float32)
+            k = np.asarray(k, np.float32).reshape(-1, 3)
+            if len(k) != self.num_keypoints:
+                raise ValueError(
+                    f'{results.get("img_path")}: an instance has {len(k)} '
+                    f'keypoints, the pipeline expects {self.num_keypoints} '
+                    '(LoadVertebraKeypoints.num_keypoints)')
+            kpts.append(k)
         results['gt_keypoints'] = np.stack(kpts) if kpts else np.zeros(
-            (0, NUM_KEYPOINTS, 3), np.float32)
+            (0, self.num_keypoints, 3), np.float32)
         return results
 
 
@@ -50,7 +60,10 @@ def apply_homography(points, matrix):
 @TRANSFORMS.register_module()
 class WithKeypoints(BaseTransform):
     """Apply ``transform`` to the image, boxes and masks and the same
-    geometry to ``gt_keypoints``.
+    geometry to ``gt_keypoints``. ``flip_pairs`` (keypoint index pairs):
+    when the geometry mirrors the image, those keypoints swap names (the AP
+    scheme's patient right/left, :data:`spinemm.anatomy.AP_FLIP_PAIRS`); the
+    lateral scheme has none.
 
     The inner transform's change of ``homography_matrix`` is the map applied
     to the points. To learn which instances it dropped, their labels are
@@ -59,10 +72,11 @@ class WithKeypoints(BaseTransform):
     the image get visibility 0.
     """
 
-    def __init__(self, transform):
+    def __init__(self, transform, flip_pairs=()):
         # unscoped types are mmdet's (mmcv's RandomFlip records no homography)
         from mmdet.registry import TRANSFORMS as MMDET_TRANSFORMS
         self.inner = MMDET_TRANSFORMS.build(transform)
+        self.flip_pairs = [tuple(p) for p in flip_pairs]
 
     def transform(self, results):
         if 'gt_keypoints' not in results:
@@ -92,6 +106,10 @@ class WithKeypoints(BaseTransform):
         kpts = kpts.copy()
         if len(kpts):
             kpts[..., :2] = apply_homography(kpts[..., :2], step)
+            if self.flip_pairs and np.linalg.det(step[:2, :2]) < 0:
+                # a mirror: names with a side swap (the AP scheme)
+                for a, b in self.flip_pairs:
+                    kpts[:, [a, b]] = kpts[:, [b, a]]
             h, w = out['img'].shape[:2]
             outside = ((kpts[..., 0] < 0) | (kpts[..., 0] > w) |
                        (kpts[..., 1] < 0) | (kpts[..., 1] > h))
