@@ -328,3 +328,15 @@ def test_detector_flip_swaps_the_ap_corner_names_and_back():
         results(k.copy(), boxes))
     np.testing.assert_allclose(lateral['gt_keypoints'][..., 0],
                                120 - k[..., 0], atol=1e-4)
+
+
+def test_degenerate_predictions_never_score_as_perfect():
+    """Before: a vertebra predicted with coinciding side midpoints gave NaN
+    angles, and SMAPE counted that film as 0 (perfect)."""
+    rng = np.random.default_rng(7)
+    c = np.cumsum(rng.uniform(20, 40, (17, 4, 2)), 0)
+    c[4] = c[4, :1]  # all four corners of T5 at one point
+    r = cobb_angles(c, 2000)
+    assert np.isfinite(r['angles']).all()
+    assert np.isnan(smape([[np.nan, 1, 2]], [[10, 1, 2]]))
+    assert smape([[0, 0, 0]], [[0, 0, 0]]) == 0.0

@@ -58,3 +58,19 @@ def test_readme_command_matches_argparse(doc, tool, args):
     used = set(re.findall(r'(?<![\w-])(--[a-z0-9][a-z0-9-_]*)', args))
     unknown = sorted(used - _flags_of(tool))
     assert unknown == [], f'{doc}: {tool} has no {unknown}'
+
+
+def test_model_index_lists_a_metafile_per_task_folder_with_real_configs():
+    import yaml
+    index = yaml.safe_load(open(osp.join(ROOT, 'model-index.yml')))
+    listed = set(index['Import'])
+    folders = sorted(d for d in glob.glob(osp.join(ROOT, 'configs', '*'))
+                     if osp.isdir(d) and not d.endswith('_base_'))
+    for d in folders:
+        rel = osp.relpath(osp.join(d, 'metafile.yml'), ROOT)
+        assert rel in listed, f'model-index.yml lacks {rel}'
+    for rel in listed:
+        meta = yaml.safe_load(open(osp.join(ROOT, rel)))
+        for model in meta['Models']:
+            assert osp.isfile(osp.join(ROOT, model['Config'])), model
+            assert model.get('Results'), f'{rel}: {model["Name"]} has none'

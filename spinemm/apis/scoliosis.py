@@ -30,8 +30,10 @@ class SpineLandmarker:
         if img.ndim == 2:
             img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
         h, w = img.shape[:2]
+        # the box the dataset gives a film (mmpose clips to w - 1, h - 1),
+        # so that this path and tools/test.py see the same crop
         sample = inference_topdown(self.model, img,
-                                   np.array([[0, 0, w, h]], float))[0]
+                                   np.array([[0, 0, w - 1, h - 1]], float))[0]
         kpts = np.asarray(sample.pred_instances.keypoints)[0]
         scores = np.asarray(sample.pred_instances.keypoint_scores)[0]
         result = cobb_angles(kpts.reshape(17, 4, 2), h)

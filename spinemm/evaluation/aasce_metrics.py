@@ -44,7 +44,10 @@ def evaluate_films(pred_corners, true_corners, true_angles, heights):
     for p, t, a, h in zip(pred_corners, true_corners, true_angles, heights):
         p = np.asarray(p, float).reshape(-1, 2)
         t = np.asarray(t, float).reshape(-1, 2)
-        ang = cobb_angles(p, h)['angles']
+        try:
+            ang = cobb_angles(p, h)['angles']
+        except ValueError:  # NaN corners: no angle, and SMAPE says so (NaN)
+            ang = np.full(3, np.nan)
         pred_angles.append(ang)
         mre = float(np.linalg.norm(p - t, axis=1).mean())
         mres.append(mre)

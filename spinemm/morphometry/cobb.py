@@ -37,10 +37,17 @@ ANGLE_NAMES = ('proximal_thoracic', 'main_thoracic', 'thoracolumbar_lumbar')
 
 
 def _pair_angles(vectors):
-    """(N, N) unsigned angles (radians) between (N, 2) direction vectors."""
+    """(N, N) unsigned angles (radians) between (N, 2) direction vectors.
+
+    A zero-length vector (a predicted vertebra whose two side midpoints
+    coincide) has no direction: it is taken as parallel to every other one,
+    so it adds no angle (MATLAB would give NaN and NaN would then poison the
+    maxima)."""
     norm = np.linalg.norm(vectors, axis=1)
-    cos = vectors @ vectors.T / np.outer(norm, norm)
-    return np.arccos(np.clip(np.round(cos, 8), -1.0, 1.0))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        cos = vectors @ vectors.T / np.outer(norm, norm)
+    ang = np.arccos(np.clip(np.round(cos, 8), -1.0, 1.0))
+    return np.nan_to_num(ang, nan=0.0)
 
 
 def _is_s_shaped(points):
@@ -121,10 +128,12 @@ def smape(pred, true):
     """AASCE's symmetric mean absolute percentage error (%): per film the
     sum over angles of |pred - true| over the sum of (pred + true), averaged
     over films, x 100. ``pred``, ``true``: (F, 3) degrees. A film whose
-    angles all are 0 in both scores 0."""
+    angles all are 0 in both scores 0; a NaN angle makes the result NaN."""
     pred = np.asarray(pred, float).reshape(-1, 3)
     true = np.asarray(true, float).reshape(-1, 3)
     num = np.abs(pred - true).sum(1)
     den = (pred + true).sum(1)
-    per = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    # 0/0 (both straight) scores 0; a NaN angle stays NaN (never 0)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        per = np.where(den == 0, 0.0, num / den)
     return float(per.mean() * 100)

@@ -1,7 +1,7 @@
 """Score an AP landmark model on films in the AASCE layout with labels.
 
     python tools/analysis_tools/eval_aasce.py CONFIG CHECKPOINT DATA_ROOT \
-        --out metrics.json [--show-dir pictures/] [--films NAME ...]
+        --out metrics.json [--show-dir pictures/] [--split val]
 
 DATA_ROOT holds images/ and labels/ (filenames.csv, angles.csv,
 landmarks.csv, <film>.mat), as the AASCE 2019 challenge ships them. Prints
@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from spinemm.apis.scoliosis import SpineLandmarker, draw_scoliosis
 from spinemm.evaluation.aasce_metrics import evaluate_films
-from spinemm.formats.aasce import read_aasce
+from spinemm.formats.aasce import patient_split, read_aasce
 from spinemm.utils import atomic_file, atomic_write_json
 
 
@@ -32,9 +32,18 @@ def main():
     p.add_argument('--out', help='metrics + per-film predictions (.json)')
     p.add_argument('--show-dir', help='write a picture per film here')
     p.add_argument('--films', nargs='+', help='only these film names')
+    p.add_argument('--split', choices=['all', 'train', 'val'], default='all',
+                   help="only one side of aasce2coco's patient split (same "
+                   '--val-fraction and --seed give the same films)')
+    p.add_argument('--val-fraction', type=float, default=0.2)
+    p.add_argument('--seed', type=int, default=0)
     p.add_argument('--device', default='cpu')
     a = p.parse_args()
     films = read_aasce(a.data_root, progress=True)
+    if a.split != 'all':
+        keep = set(patient_split(films, a.val_fraction, a.seed)[
+            a.split == 'val'])
+        films = [f for f in films if f['name'] in keep]
     if a.films:
         films = [f for f in films if f['name'] in set(a.films)]
         if not films:
