@@ -73,9 +73,12 @@ class WithKeypoints(BaseTransform):
     """
 
     def __init__(self, transform, flip_pairs=()):
-        # unscoped types are mmdet's (mmcv's RandomFlip records no homography)
+        # unscoped types are mmdet's (mmcv's RandomFlip records no homography),
+        # whatever scope is current when the pipeline is built
         from mmdet.registry import TRANSFORMS as MMDET_TRANSFORMS
-        self.inner = MMDET_TRANSFORMS.build(transform)
+        from mmengine.registry import DefaultScope
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            self.inner = MMDET_TRANSFORMS.build(transform)
         self.flip_pairs = [tuple(p) for p in flip_pairs]
 
     def transform(self, results):
