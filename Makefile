@@ -1,6 +1,7 @@
 # The two commands of the README, and their parts.
 #   make demo   set up .venv if needed, then phantoms -> train -> test -> AP + pictures
-#   make test   set up .venv if needed, then the test suite
+#   make test   set up .venv if needed, then lint, then the test suite
+#   make lint   ruff (ruff.toml: pycodestyle, pyflakes, import order)
 VENV ?= $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 export SPINEMM_VENV := $(VENV)
@@ -10,7 +11,7 @@ QS_WORK ?= work_dirs/quickstart
 PHANTOMS ?= data/phantom2d
 PYTEST_ARGS ?=
 
-.PHONY: env demo test phantoms
+.PHONY: env demo test lint phantoms
 
 env:
 	@bash tools/misc/setup_env.sh
@@ -21,5 +22,8 @@ phantoms: env
 demo: phantoms
 	PYTHON=$(PY) bash tools/misc/quickstart.sh $(QS_CONFIG) $(QS_WORK)
 
-test: env
+lint: env
+	$(VENV)/bin/ruff check .
+
+test: lint
 	$(PY) -m pytest tests $(PYTEST_ARGS)

@@ -11,8 +11,9 @@ upstream release would make it unnecessary; none edits an installed file.
    (they hold ``HistoryBuffer``, numpy arrays and scalars in ``message_hub``), so
    ``--resume`` and ``load_from`` fail (open-mmlab/mmengine issue #1655). The
    fix proposed upstream (PR #1650, open; no release after 0.10.7) passes
-   ``weights_only=False``, which runs any pickled code. spinemm keeps ``weights_only=True`` and adds, for the duration
-   of the load only, an allow-list of the globals OpenMMLab checkpoints hold.
+   ``weights_only=False``, which runs any pickled code. spinemm keeps
+   ``weights_only=True`` and adds, for the duration of the load only, an
+   allow-list of the globals OpenMMLab checkpoints hold.
    A checkpoint that needs anything else is refused with
    :class:`UnsafeCheckpointError` naming the global and the file.
    ``HistoryBuffer`` pickles its statistics methods as

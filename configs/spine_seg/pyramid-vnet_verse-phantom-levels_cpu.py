@@ -2,9 +2,11 @@
 # sagittal slabs (3 slices as channels) of 1 mm CT, one class per vertebral
 # level, validated slice-wise (IoU/Dice) and as whole volumes (per-vertebra
 # Dice, HD95 and VerSe id.rate via spinemm.VerseVolumeMetric). CPU budget.
-#   python tools/misc/make_phantoms.py data/verse_phantom --kind verse2020 --num-images 8 --val-cases 2
+#   python tools/misc/make_phantoms.py data/verse_phantom --kind verse2020 \
+#       --num-images 8 --val-cases 2
 #   python tools/train.py configs/spine_seg/pyramid-vnet_verse-phantom-levels_cpu.py
-#   python tools/verse_infer.py CONFIG CKPT data/verse_phantom/dataset-02validation --out-dir verse_out
+#   python tools/verse_infer.py CONFIG CKPT \
+#       data/verse_phantom/dataset-02validation --out-dir verse_out
 _base_ = [
     '../_base_/datasets/verse_sagittal_seg.py',
     '../_base_/default_runtime_seg.py',

@@ -3,7 +3,8 @@
 # 2 mm so one 128 px window sees the whole column of a sagittal slab. The
 # random-level phantoms of the parent config carry no anatomical anchor (no
 # skull, ribs or sacrum), so their levels cannot be identified.
-#   python tools/misc/make_phantoms.py data/verse_lumbar --kind verse2020 --num-images 8 --val-cases 2 --levels T12 L1 L2 L3 L4 L5
+#   python tools/misc/make_phantoms.py data/verse_lumbar --kind verse2020 \
+#       --num-images 8 --val-cases 2 --levels T12 L1 L2 L3 L4 L5
 #   python tools/train.py configs/spine_seg/pyramid-vnet_verse-phantom-lumbar_cpu.py
 _base_ = './pyramid-vnet_verse-phantom-levels_cpu.py'
 

@@ -71,7 +71,14 @@ class VertebraDetector:
         from mmengine.registry import init_default_scope
         init_default_scope(cfg.get('default_scope', 'mmdet'))
         self.pipeline = Compose(steps)
-        self.classes = self.model.dataset_meta.get('classes', ('vertebra', ))
+        meta = self.model.dataset_meta or {}
+        self.classes = meta.get('classes', ('vertebra', ))
+        # the AP scheme has 4 corners, the lateral one 6 keypoints: the
+        # names come with the model (its dataset meta), never assumed
+        # (the checkpoint's meta, else the config's dataset metainfo)
+        names = meta.get('keypoint_names') or cfg.test_dataloader.dataset.get(
+            'metainfo', {}).get('keypoint_names')
+        self.keypoint_names = tuple(names or KEYPOINT_NAMES)
 
     def __call__(self, image):
         spacing = source = None
@@ -96,9 +103,14 @@ class VertebraDetector:
                      score=round(float(pred.scores[j]), 4),
                      label=self.classes[int(pred.labels[j])])
             if 'keypoints' in pred:
+                if pred.keypoints.shape[1] != len(self.keypoint_names):
+                    raise ValueError(
+                        f'the model predicts {pred.keypoints.shape[1]} '
+                        f'keypoints but its meta names '
+                        f'{len(self.keypoint_names)}: {self.keypoint_names}')
                 v['keypoints'] = {
                     n: [round(float(x), 2) for x in p]
-                    for n, p in zip(KEYPOINT_NAMES, pred.keypoints[j])}
+                    for n, p in zip(self.keypoint_names, pred.keypoints[j])}
                 v['keypoint_scores'] = [round(float(s), 4)
                                         for s in pred.keypoint_scores[j]]
             if 'masks' in pred:

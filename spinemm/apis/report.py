@@ -182,6 +182,12 @@ class SpineReporter:
         from .inference import VertebraDetector
         self.detector = VertebraDetector(det_config, det_checkpoint, device,
                                          score_thr)
+        if not pose_config and self.detector.keypoint_names != tuple(
+                KEYPOINT_NAMES):
+            raise ValueError(
+                f'{det_config} predicts {self.detector.keypoint_names}, not '
+                f'the lateral scheme {tuple(KEYPOINT_NAMES)} that morphometry '
+                'needs; an AP model goes through tools/report.py --view ap')
         self.pose = None
         if pose_config:
             from mmpose.apis import init_model

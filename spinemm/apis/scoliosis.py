@@ -7,22 +7,46 @@
 import cv2
 import numpy as np
 
-from ..anatomy import AASCE_LEVELS
+from ..anatomy import AASCE_LEVELS, AP_KEYPOINT_NAMES
 from ..morphometry.cobb import ANGLE_NAMES, cobb_angles
 
 
-class SpineLandmarker:
-    """A trained whole-spine AP landmark model (``configs/vertebra_ap``):
-    the film is one top-down sample whose box is the whole film."""
+def _is_pose_config(config):
+    from mmengine.config import Config
+    cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    return cfg.get('default_scope') == 'mmpose'
 
-    def __init__(self, config, checkpoint, device='cpu'):
-        from mmpose.apis import init_model
-        self.model = init_model(config, checkpoint, device=device)
+
+class SpineLandmarker:
+    """A trained AP landmark model (``configs/vertebra_ap``), either kind:
+
+    - whole-spine top-down (an mmpose config): the film is one sample whose
+      box is the whole film, all 68 corners at once;
+    - per-vertebra detector with the RoI keypoint head (an mmdet config):
+      every vertebra found with its 4 corners, then
+      :func:`spinemm.morphometry.column.assemble_column` orders them head to
+      foot into the 17 levels and fills in the ones not found (``detected``
+      says which).
+    """
+
+    def __init__(self, config, checkpoint, device='cpu', score_thr=0.3):
+        self.is_pose = _is_pose_config(config)
+        if self.is_pose:
+            from mmpose.apis import init_model
+            self.model = init_model(config, checkpoint, device=device)
+        else:
+            from .inference import VertebraDetector
+            self.detector = VertebraDetector(config, checkpoint, device,
+                                             score_thr)
+            names = self.detector.keypoint_names
+            if names != tuple(AP_KEYPOINT_NAMES):
+                raise ValueError(
+                    f'{config} predicts keypoints {names}, not the AP '
+                    f'scheme {tuple(AP_KEYPOINT_NAMES)}')
 
     def __call__(self, image):
         """``image``: a path or a BGR/grey array. Returns dict(corners=(17,
-        4, 2) px, scores=(17, 4), **cobb_angles(...))."""
-        from mmpose.apis import inference_topdown
+        4, 2) px, scores=(17, 4), detected=(17,), **cobb_angles(...))."""
         img = cv2.imread(image, cv2.IMREAD_COLOR) if isinstance(
             image, str) else image
         if img is None:
@@ -30,15 +54,47 @@ class SpineLandmarker:
         if img.ndim == 2:
             img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
         h, w = img.shape[:2]
+        if self.is_pose:
+            corners, scores, detected = self._topdown(img)
+        else:
+            corners, scores, detected = self._detect(img)
+        try:
+            result = cobb_angles(corners, h)
+        except ValueError:  # no column found: NaN corners, no angles
+            result = dict(angles=np.full(3, np.nan),
+                          end_vertebrae=[(None, None)] * 3,
+                          tilts=np.full(len(AASCE_LEVELS), np.nan),
+                          s_shaped=False)
+        return dict(result, corners=corners, scores=scores,
+                    detected=detected, height=h, width=w)
+
+    def _topdown(self, img):
+        from mmpose.apis import inference_topdown
+        h, w = img.shape[:2]
         # the box the dataset gives a film (mmpose clips to w - 1, h - 1),
         # so that this path and tools/test.py see the same crop
         sample = inference_topdown(self.model, img,
                                    np.array([[0, 0, w - 1, h - 1]], float))[0]
         kpts = np.asarray(sample.pred_instances.keypoints)[0]
         scores = np.asarray(sample.pred_instances.keypoint_scores)[0]
-        result = cobb_angles(kpts.reshape(17, 4, 2), h)
-        return dict(result, corners=kpts.reshape(17, 4, 2),
-                    scores=scores.reshape(17, 4), height=h, width=w)
+        n = len(AASCE_LEVELS)
+        return (kpts.reshape(n, 4, 2), scores.reshape(n, 4),
+                np.ones(n, bool))
+
+    def _detect(self, img):
+        from ..morphometry.column import assemble_column
+        found = self.detector(img)['vertebrae']
+        corners = np.array([[v['keypoints'][k] for k in AP_KEYPOINT_NAMES]
+                            for v in found], float).reshape(-1, 4, 2)
+        kpt_scores = np.array([v['keypoint_scores'] for v in found],
+                              float).reshape(-1, 4)
+        det_scores = np.array([v['score'] for v in found], float)
+        corners, source = assemble_column(corners, det_scores,
+                                          len(AASCE_LEVELS), img.shape[0])
+        # per corner: its detection's keypoint score, 0 where filled in
+        scores = np.where(source[:, None] >= 0, kpt_scores[source], 0.0) \
+            if len(found) else np.zeros((len(AASCE_LEVELS), 4))
+        return corners, scores, source >= 0
 
 
 def draw_scoliosis(image, corners, result, truth=None):
@@ -53,14 +109,24 @@ def draw_scoliosis(image, corners, result, truth=None):
         for c in np.asarray(truth, float):
             cv2.polylines(img, [np.round(c[[0, 1, 3, 2]]).astype(np.int32)],
                           True, (0, 200, 0), scale, cv2.LINE_AA)
-    for c in np.asarray(corners, float):
+    detected = result.get('detected')
+    for i, c in enumerate(np.asarray(corners, float)):
+        if not np.isfinite(c).all():
+            continue
+        # filled in by the column assembly, not detected: grey
+        colour = (0, 0, 255) if detected is None or detected[i] else (
+            160, 160, 160)
         cv2.polylines(img, [np.round(c[[0, 1, 3, 2]]).astype(np.int32)],
-                      True, (0, 0, 255), scale, cv2.LINE_AA)
+                      True, colour, scale, cv2.LINE_AA)
     index = {lv: i for i, lv in enumerate(AASCE_LEVELS)}
     c = np.asarray(corners, float)
     lines = []
     for k, ((top, bottom), angle, colour) in enumerate(zip(
             result['end_vertebrae'], result['angles'], colours)):
+        if top is None or not np.isfinite(angle):
+            lines.append((f'{ANGLE_NAMES[k].replace("_", " ")}: no column '
+                          'found', colour))
+            continue
         for lv, (a, b) in ((top, (0, 1)), (bottom, (2, 3))):
             p, q = c[index[lv], a], c[index[lv], b]
             d = (q - p) / max(np.linalg.norm(q - p), 1e-6)
@@ -80,7 +146,13 @@ SCOLIOSIS_CSV_COLUMNS = ('level', 'tilt_deg', 'superior_right_x',
                          'superior_right_y', 'superior_left_x',
                          'superior_left_y', 'inferior_right_x',
                          'inferior_right_y', 'inferior_left_x',
-                         'inferior_left_y', 'min_corner_score')
+                         'inferior_left_y', 'min_corner_score', 'detected')
+
+
+def _num(x, nd=3):
+    """A JSON number, or None where there is none (no NaN in JSON)."""
+    x = float(x)
+    return round(x, nd) if np.isfinite(x) else None
 
 
 def scoliosis_report(result, source=None):
@@ -89,13 +161,14 @@ def scoliosis_report(result, source=None):
     vertebrae."""
     from ..anatomy import AP_KEYPOINT_NAMES
     rows = []
-    for lv, c, t, s in zip(AASCE_LEVELS, result['corners'],
-                           result['tilts'], result['scores']):
-        rows.append(dict(level=lv, tilt_deg=round(float(t), 3),
-                         corners={n: np.round(p, 2).tolist()
+    detected = result.get('detected', [True] * len(AASCE_LEVELS))
+    for lv, c, t, s, d in zip(AASCE_LEVELS, result['corners'],
+                              result['tilts'], result['scores'], detected):
+        rows.append(dict(level=lv, tilt_deg=_num(t), detected=bool(d),
+                         corners={n: [_num(v, 2) for v in p]
                                   for n, p in zip(AP_KEYPOINT_NAMES, c)},
                          min_corner_score=round(float(np.min(s)), 4)))
-    angles = [dict(name=n, degrees=round(float(a), 3), upper=ev[0],
+    angles = [dict(name=n, degrees=_num(a), upper=ev[0],
                    lower=ev[1])
               for n, a, ev in zip(ANGLE_NAMES, result['angles'],
                                   result['end_vertebrae'])]
@@ -121,7 +194,7 @@ def write_scoliosis_report(report, result, image, out_dir, stem):
         for row in report['vertebrae']:
             xy = [v for p in row['corners'].values() for v in p]
             w.writerow([row['level'], row['tilt_deg'], *xy,
-                        row['min_corner_score']])
+                        row['min_corner_score'], int(row['detected'])])
     atomic_write_json(osp.join(out_dir, stem + '.json'), report, indent=1)
     with atomic_file(osp.join(out_dir, stem + '.png'), '.png') as tmp:
         cv2.imwrite(tmp, draw_scoliosis(image, result['corners'], result))

@@ -86,7 +86,10 @@ def read_aasce(root, check_images=True, progress=False):
 
     Returns:
         list of dict(name, image, label, patient, width, height,
-        landmarks=(68, 2) px, corners=(17, 4, 2) px, angles=(3,) degrees,
+        landmarks=(68, 2) px, corners=(17, 4, 2) px as published,
+        column=(17, 4, 2) px the same vertebrae head to foot (they differ
+        in the 18 films whose list puts the top vertebra last;
+        head_to_foot=False there, warned about), angles=(3,) degrees,
         outside=indices of landmarks outside the image, disordered=levels
         whose corners are not in the documented order; both warned about
         and kept as published), in filenames.csv order.
@@ -161,6 +164,24 @@ def read_aasce(root, check_images=True, progress=False):
                           f'{[AASCE_LEVELS[v] for v in disordered]} are not '
                           'in top-left, top-right, bottom-left, bottom-right '
                           'order')
+        # 18 published films list the top vertebra last (by height the
+        # list is 16, 0, 1, ..., 15): the list is rotated by one.
+        # ``corners`` stays as published (the published angles were
+        # computed from it); ``column`` undoes the rotation: head to foot,
+        # what a model learns and is scored against. Any other order
+        # (5 films: a vertebra whose centre sits between two others') is
+        # kept in both and warned about: no rule here would be sure.
+        order = np.argsort(c.mean(1)[:, 1], kind='stable')
+        rotated = order.tolist() == [16] + list(range(16))
+        if rotated:
+            warnings.warn(f'{label}: the top vertebra is listed last (the '
+                          "list is rotated by one); 'corners' keeps the "
+                          "published order, 'column' is head to foot")
+        elif (order != np.arange(17)).any():
+            warnings.warn(f'{label}: the vertebrae are not listed head to '
+                          f'foot (by height the list order is '
+                          f'{order.tolist()}); kept as published')
+        column = c[order] if rotated else c
         try:
             ang = np.array(angles[i], float)
         except ValueError as e:
@@ -168,6 +189,7 @@ def read_aasce(root, check_images=True, progress=False):
         films.append(dict(name=name, image=image, label=label,
                           patient=patient_of(name), width=w, height=h,
                           landmarks=p2, corners=p2.reshape(17, 4, 2),
+                          column=column, head_to_foot=not rotated,
                           angles=ang, levels=AASCE_LEVELS,
                           outside=[] if h is None else out.tolist(),
                           disordered=[AASCE_LEVELS[v] for v in disordered]))
@@ -227,8 +249,9 @@ def aasce_to_coco(root, out, val_fraction=0.2, seed=0, overwrite=False,
         coco['images'].append(dict(
             id=img_id, file_name=f['name'], width=f['width'],
             height=f['height'], patient=f['patient'],
+            head_to_foot=f['head_to_foot'],
             cobb_angles=[round(float(a), 4) for a in f['angles']]))
-        for level, c in zip(f['levels'], f['corners']):
+        for level, c in zip(f['levels'], f['column']):
             ann_id += 1
             polygon = c[[0, 1, 3, 2]]  # TL, TR, BR, BL: around the body
             coco['annotations'].append(vertebra_annotation(
@@ -243,7 +266,8 @@ def aasce_to_coco(root, out, val_fraction=0.2, seed=0, overwrite=False,
         spines[s] = dict(coco, categories=spine_cats, annotations=[])
         for im in coco['images']:
             f = by_name[im['file_name']]
-            kps = np.concatenate([f['landmarks'], np.full((68, 1), 2.0)], 1)
+            kps = np.concatenate([f['column'].reshape(68, 2),
+                                  np.full((68, 1), 2.0)], 1)
             spines[s]['annotations'].append(dict(
                 id=im['id'], image_id=im['id'], category_id=1, iscrowd=0,
                 bbox=[0, 0, f['width'], f['height']],

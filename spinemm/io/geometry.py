@@ -65,12 +65,12 @@ def _resample_sitk(volume, ref, is_label):
     if is_label:
         return sitk.Resample(src, ref, sitk.Transform(),
                              sitk.sitkNearestNeighbor, 0.0, src.GetPixelID())
-    if np.issubdtype(dtype, np.integer) or dtype == bool:
+    if np.issubdtype(dtype, np.integer) or dtype.kind == 'b':
         src = sitk.Cast(src, sitk.sitkFloat64)
         out = sitk.Resample(src, ref, sitk.Transform(), sitk.sitkLinear, 0.0,
                             sitk.sitkFloat64)
         data = np.round(sitk.GetArrayFromImage(out))
-        info = np.iinfo(dtype) if dtype != bool else None
+        info = None if dtype.kind == 'b' else np.iinfo(dtype)
         if info is not None:
             data = np.clip(data, info.min, info.max)
         img = sitk.GetImageFromArray(data.astype(dtype))

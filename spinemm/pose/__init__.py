@@ -4,5 +4,6 @@ from .datasets import META_FILE, VertebraPoseDataset
 from .heads import VertebraHeatmapHead
 from .metrics import VertebraMorphometryMetric
 
-__all__ = ['AASCE_META_FILE', 'AasceMetric', 'AasceSpineDataset', 'META_FILE', 'VertebraPoseDataset', 'VertebraHeatmapHead',
+__all__ = ['AASCE_META_FILE', 'AasceMetric', 'AasceSpineDataset',
+           'META_FILE', 'VertebraPoseDataset', 'VertebraHeatmapHead',
            'VertebraMorphometryMetric']

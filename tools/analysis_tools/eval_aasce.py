@@ -58,9 +58,12 @@ def main():
             with atomic_file(osp.join(a.show_dir, osp.splitext(
                     f['name'])[0] + '.jpg'), '.jpg') as tmp:
                 cv2.imwrite(tmp, draw_scoliosis(img, r['corners'], r,
-                                                f['corners']))
+                                                f['column']))
     metrics, per_film = evaluate_films(
-        [r['corners'] for r in preds], [f['corners'] for f in films],
+        # landmarks against the column head to foot; angles against the
+        # published ones (see spinemm.formats.aasce: 18 films list the top
+        # vertebra last and their published angles follow that list)
+        [r['corners'] for r in preds], [f['column'] for f in films],
         [f['angles'] for f in films], [f['height'] for f in films])
     for key in ('SMAPE', 'MAE_proximal_thoracic', 'MAE_main_thoracic',
                 'MAE_thoracolumbar_lumbar', 'MRE_px', 'vertebra_recall'):

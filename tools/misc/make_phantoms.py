@@ -1,12 +1,17 @@
 """Write phantom datasets with exact ground truth.
 
-    python tools/misc/make_phantoms.py data/phantom2d                 # radiographs: PNG + COCO
-    python tools/misc/make_phantoms.py data/drr2d --kind drr          # lateral DRRs of CT phantoms: PNG + COCO
-    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2019    # CT in the VerSe 2019 layout
+    # radiographs: PNG + COCO
+    python tools/misc/make_phantoms.py data/phantom2d
+    # lateral DRRs of CT phantoms: PNG + COCO
+    python tools/misc/make_phantoms.py data/drr2d --kind drr
+    # CT in the VerSe 2019 / 2020 layout; + a validation split; fixed levels
+    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2019
     python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 --num-images 5
-    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 --val-cases 2  # + a validation split
-    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 --levels T12 L1 L2 L3 L4 L5  # fixed levels
-    python tools/misc/make_phantoms.py data/spinetk_phantoms --kind spinetk    # SpineTK layout (src + augs)
+    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 --val-cases 2
+    python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 \\
+        --levels T12 L1 L2 L3 L4 L5
+    # SpineTK layout (src + augs)
+    python tools/misc/make_phantoms.py data/spinetk_phantoms --kind spinetk
 
 A radiograph folder already written with the same parameters is left as it
 is; every dataset is written under a temporary name and renamed when complete.
@@ -17,8 +22,11 @@ of the same kind and --overwrite is given: a folder holding anything else
 import argparse
 import time
 
-from spinemm.phantoms import (write_radiograph_dataset, write_spinetk_phantoms,
-                              write_verse_phantoms)
+from spinemm.phantoms import (
+    write_radiograph_dataset,
+    write_spinetk_phantoms,
+    write_verse_phantoms,
+)
 from spinemm.utils import refusals_as_exit
 
 

@@ -4,7 +4,7 @@
 # spinemm.anatomy: a flip swaps the patient's right and left corners).
 # Films are downscaled to a 512 px long side. Annotations:
 #   python tools/dataset_converters/aasce2coco.py data/aasce data/aasce_coco
-#   python tools/train.py configs/vertebra_ap/cascade-mask-rcnn-kpt_r18_fpn_12e_aasce-cpu.py
+#   python tools/train.py configs/vertebra_ap/cascade-mask-rcnn-kpt_r18_fpn_8e_aasce-cpu.py
 _base_ = '../vertebra_det/cascade-mask-rcnn-kpt_r18_fpn_4e_phantom-cpu.py'
 
 data_root = 'data/aasce/'
@@ -46,7 +46,7 @@ val_dataloader = dict(dataset=dict(
     _dataset, ann_file=ann_root + 'val.json', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_epochs = 12
+max_epochs = 8
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
