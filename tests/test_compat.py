@@ -89,3 +89,29 @@ def test_getattr_is_restricted_to_history_buffer(tmp_path):
 def test_missing_checkpoint_names_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         _load_checkpoint(str(tmp_path / 'nope.pth'))
+
+
+@pytest.mark.parametrize('first', ['spinemm', 'mmengine'])
+def test_fixes_apply_whichever_is_imported_first_and_numpy_parts_skip_torch(
+        first):
+    """``import spinemm`` leaves torch and mmengine alone (the morphometry,
+    the readers and the AASCE metrics are plain numpy); the checkpoint fix
+    is in place as soon as mmengine is imported, before or after spinemm."""
+    import subprocess
+    import sys
+    code = f'''
+import sys
+import {first}
+import spinemm.morphometry, spinemm.morphometry.column, spinemm.formats.aasce
+import spinemm.evaluation.aasce_metrics
+print('torch' in sys.modules, 'mmengine' in sys.modules)
+from mmengine.runner.checkpoint import CheckpointLoader
+print(CheckpointLoader._schemes[''].__module__)
+'''
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split()
+    if first == 'spinemm':
+        assert lines[:2] == ['False', 'False']
+    assert lines[-1] == 'spinemm.compat'
