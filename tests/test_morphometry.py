@@ -220,3 +220,34 @@ def test_levels_order_a_sharply_bent_column():
     assert sorted([r.index for r in res]) == list(range(5))
     order = [r.index for r in res]
     assert order in (list(range(5)), list(range(5))[::-1])
+
+
+def test_agreement_pairs_match_an_independent_computation():
+    """MorphometryAgreement.add_pair (what eval_report.py fills) gives the
+    figures computed here by hand: MAE over measured heights, accuracy
+    over all graded truth (ungraded predictions count as wrong), kappa
+    over the pairs graded on both sides."""
+    from sklearn.metrics import cohen_kappa_score
+
+    from spinemm.evaluation.morphometry_agreement import MorphometryAgreement
+    gt = [(20, 18, 21, 0), (15, 14, 20, 2), (19, 19, 19, 0), (12, 16, 18, 3),
+          (20, 20, 20, 1)]
+    pred = [(21, 18, 20, 0), (16, None, 20, 1), (19, 18, 19, None),
+            (13, 15, 19, 3), (20, 19, 22, 1)]
+    agree = MorphometryAgreement()
+    for g, p in zip(gt, pred):
+        agree.add_pair(dict(zip(('ha', 'hm', 'hp', 'grade'), g)),
+                       dict(zip(('ha', 'hm', 'hp', 'grade'), p)))
+    out = agree.summary()
+    assert out['Ha_MAE_mm'] == pytest.approx((1 + 1 + 0 + 1 + 0) / 5)
+    assert out['Hm_MAE_mm'] == pytest.approx((0 + 1 + 1 + 1) / 4)
+    assert out['grade_acc'] == pytest.approx(3 / 5)
+    assert out['ungraded'] == 1
+    both = [(g[3], p[3]) for g, p in zip(gt, pred) if p[3] is not None]
+    assert out['grade_kappa'] == pytest.approx(cohen_kappa_score(
+        [b[0] for b in both], [b[1] for b in both], weights='quadratic',
+        labels=[0, 1, 2, 3]))
+    # truth fractured: grades 2, 3, 1 -> predicted 1, 3, 1: all found
+    assert out['fracture_sensitivity'] == 1.0
+    # truth 0, 0 -> predicted 0, ungraded: one of two
+    assert out['fracture_specificity'] == 0.5

@@ -184,3 +184,23 @@ def test_mask_centroids_identify_the_published_verse004_centroids():
     spaced = label_centroids(mask.data, mask.spacing)
     a, b = spaced[20] - spaced[16], ours[20] - ours[16]
     assert np.linalg.norm(a) == pytest.approx(np.linalg.norm(b))
+
+
+@pytest.mark.parametrize('corner', [False, True])
+def test_hd95_on_the_box_equals_the_whole_volume(corner):
+    """hd95 crops to the two masks' box; the whole-volume computation
+    (both directed distances over the full array) gives the same number,
+    also when a mask touches the array border (border voxels are surface
+    in both)."""
+    from spinemm.evaluation.verse_metrics import directed_surface_distances
+    rng = np.random.default_rng(3)
+    shape = (40, 48, 36)
+    zz, yy, xx = np.ogrid[:40, :48, :36]
+    c = (3, 4, 2) if corner else (20, 24, 18)
+    g = ((zz - c[0]) ** 2 + (yy - c[1]) ** 2 / 1.5 + (xx - c[2]) ** 2) < 64
+    p = ((zz - c[0] - 1) ** 2 + (yy - c[1]) ** 2 + (xx - c[2]) ** 2) < 60
+    p &= rng.random(shape) > 0.03
+    sp = (1.5, 0.8, 1.2)
+    whole = max(np.percentile(directed_surface_distances(p, g, sp), 95),
+                np.percentile(directed_surface_distances(g, p, sp), 95))
+    assert hd95(p, g, sp) == pytest.approx(float(whole), abs=1e-9)

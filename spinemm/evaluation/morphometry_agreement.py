@@ -6,7 +6,15 @@ same neighbours; then per vertebra: heights (Ha, Hm, Hp) absolute error in
 mm, ratio (wedge, biconcave, crush) absolute error, Genant grade agreement
 (accuracy, quadratic-weighted kappa) and fracture (grade >= 1) sensitivity
 and specificity, with the ground-truth grade as the reference.
+
+This is the one definition of those figures: the pose metric
+(``spinemm.VertebraMorphometryMetric``) and ``tools/analysis_tools/
+eval_report.py`` (report vs phantom truth, matched by box) both fill it.
+The kappa is over vertebrae graded on both sides (labels 0-3); vertebrae
+the prediction could not grade count in ``ungraded`` and against accuracy.
 """
+from types import SimpleNamespace
+
 import numpy as np
 
 from ..morphometry import assess_column
@@ -25,6 +33,21 @@ class MorphometryAgreement:
             pred_kpts, spacing, scores=pred_scores, score_thr=score_thr,
             levels=levels)}
         self.rows += [(gt[i], pred[i]) for i in sorted(gt)]
+
+    def add_pair(self, gt, pred):
+        """One matched vertebra from anywhere: ``gt`` / ``pred`` are dicts
+        (or objects) with ``ha``, ``hm``, ``hp``, ``grade`` and optionally
+        the three ratios; None means not measured (NaN / ungraded)."""
+        def record(x):
+            get = x.get if isinstance(x, dict) else (
+                lambda k, d=None: getattr(x, k, d))
+            num = {k: float('nan') if get(k) is None else float(get(k))
+                   for k in ('ha', 'hm', 'hp', 'wedge_ratio',
+                             'biconcave_ratio', 'crush_ratio')}
+            grade = get('grade')
+            return SimpleNamespace(**num, grade=None if grade is None
+                                   else int(grade))
+        self.rows.append((record(gt), record(pred)))
 
     def summary(self):
         from sklearn.metrics import cohen_kappa_score

@@ -61,6 +61,18 @@ def directed_surface_distances(a, b, spacing):
     return dist_to_b[sa]
 
 
+def _bounding_box(mask, margin=0):
+    """Slices of the smallest box holding ``mask``, grown by ``margin``
+    voxels and clipped to the array."""
+    out = []
+    for axis in range(mask.ndim):
+        hit = np.nonzero(mask.any(tuple(a for a in range(mask.ndim)
+                                        if a != axis)))[0]
+        out.append(slice(max(int(hit[0]) - margin, 0),
+                         min(int(hit[-1]) + 1 + margin, mask.shape[axis])))
+    return tuple(out)
+
+
 def hd95(pred_mask, gt_mask, spacing=(1.0, 1.0, 1.0)):
     """95th-percentile Hausdorff distance (mm); ``inf`` when exactly one
     mask is empty, 0 when both are."""
@@ -69,6 +81,11 @@ def hd95(pred_mask, gt_mask, spacing=(1.0, 1.0, 1.0)):
         return 0.0
     if not p.any() or not g.any():
         return float('inf')
+    # only the box around both masks (+1 voxel, clipped to the array, so
+    # that surfaces and the array border are what they were): the distance
+    # transforms then cost the size of one vertebra, not of the whole CT
+    box = _bounding_box(p | g, margin=1)
+    p, g = p[box], g[box]
     d_pg = directed_surface_distances(p, g, spacing)
     d_gp = directed_surface_distances(g, p, spacing)
     return float(max(np.percentile(d_pg, 95), np.percentile(d_gp, 95)))

@@ -6,6 +6,9 @@ Runs the report on the validation images, matches reported vertebrae to the
 phantom's by box IoU (>= 0.5), and prints height MAE (mm), Genant grade
 accuracy, quadratic-weighted kappa and fracture sensitivity/specificity
 against the generator's known grades; unmatched vertebrae are counted.
+The figures are spinemm.evaluation.MorphometryAgreement's, the same
+definitions as the pose metric's (kappa over vertebrae graded on both
+sides, ungraded ones counted).
 """
 import argparse
 import json
@@ -16,6 +19,7 @@ from tqdm import tqdm
 
 from spinemm.apis import SpineReporter
 from spinemm.evaluation import match_by_iou
+from spinemm.evaluation.morphometry_agreement import MorphometryAgreement
 
 
 def main():
@@ -29,12 +33,11 @@ def main():
     p.add_argument('--split', default='val')
     p.add_argument('--score-thr', type=float, default=0.6)
     a = p.parse_args()
-    from sklearn.metrics import cohen_kappa_score
     rep = SpineReporter(a.det_config, a.det_checkpoint, a.pose_config,
                         a.pose_checkpoint, score_thr=a.score_thr)
     with open(osp.join(a.root, 'annotations', f'{a.split}.json')) as f:
         images = json.load(f)['images']
-    err, grades, missed, total = [], [], 0, 0
+    agree, missed, total = MorphometryAgreement(), 0, 0
     for im in tqdm(images, desc='report vs truth'):
         stem = osp.splitext(im['file_name'])[0]
         with open(osp.join(a.root, 'meta', stem + '.json')) as f:
@@ -54,24 +57,21 @@ def main():
                 continue
             r = rows[m]
             h = t['heights_mm']
-            err.append([np.nan if r[k] is None else abs(r[k] - h[n])
-                        for k, n in (('ha', 'anterior'), ('hm', 'middle'),
-                                     ('hp', 'posterior'))])
-            grades.append((t['genant_grade'],
-                           -1 if r['grade'] is None else r['grade']))
-    err = np.array(err)
-    g = np.array(grades)
-    pos, neg = g[:, 0] >= 1, g[:, 0] == 0
-    print(f'vertebrae: {total}, matched {len(g)}, missed {missed}')
-    print('height MAE mm: Ha {:.3f}  Hm {:.3f}  Hp {:.3f}  (all {:.3f})'
-          .format(*np.nanmean(err, 0), np.nanmean(err)))
-    print(f'Genant grade accuracy {np.mean(g[:, 0] == g[:, 1]):.3f}, '
-          'quadratic kappa {:.3f}'.format(cohen_kappa_score(
-              g[:, 0], g[:, 1], weights='quadratic', labels=[-1, 0, 1, 2,
-                                                             3])))
-    print(f'fracture (grade >= 1): {int(pos.sum())} true; sensitivity '
-          f'{np.mean(g[pos, 1] >= 1):.3f}, specificity '
-          f'{np.mean(g[neg, 1] == 0):.3f}')
+            agree.add_pair(dict(ha=h['anterior'], hm=h['middle'],
+                                hp=h['posterior'], grade=t['genant_grade']),
+                           r)
+    out = agree.summary()
+    print(f'vertebrae: {total}, matched {out["num_vertebrae"]}, missed '
+          f'{missed}')
+    if not out['num_vertebrae']:
+        raise SystemExit('error: no reported vertebra matched the truth')
+    print('height MAE mm: Ha {:.3f}  Hm {:.3f}  Hp {:.3f}'.format(
+        out['Ha_MAE_mm'], out['Hm_MAE_mm'], out['Hp_MAE_mm']))
+    print(f'Genant grade accuracy {out["grade_acc"]:.3f}, quadratic kappa '
+          f'{out["grade_kappa"]:.3f} ({out["ungraded"]} not graded)')
+    print(f'fracture (grade >= 1): {out["num_fractured"]} true; sensitivity '
+          f'{out["fracture_sensitivity"]:.3f}, specificity '
+          f'{out["fracture_specificity"]:.3f}')
 
 
 if __name__ == '__main__':
