@@ -65,7 +65,7 @@ if __name__ == '__main__':
         long_description=open(osp.join(HERE, 'README.md')).read(),
         long_description_content_type='text/markdown',
         license='Apache License 2.0',
-        python_requires='>=3.10',
+        python_requires='>=3.11',  # numpy 2.4 (constraints.txt) needs 3.11
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'data')),
         include_package_data=True,
         package_data={

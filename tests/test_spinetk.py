@@ -149,9 +149,19 @@ def test_photometric_recipe():
 
 def test_photometric_transform_leaves_geometry(spinetk):
     from spinemm.det.transforms import SpineTKPhotometric
-    kp = np.ones((2, 6, 3))
-    r = dict(img=np.full((32, 32, 3), 100, np.uint8), gt_keypoints=kp)
-    out = SpineTKPhotometric(seed=0)(r)
-    assert out['gt_keypoints'] is kp
+    rng = np.random.default_rng(0)
+    kp = rng.uniform(0, 32, (2, 6, 3))
+    img = rng.integers(30, 220, (32, 32, 3)).astype(np.uint8)
+    changed = 0
+    for seed in range(8):
+        r = dict(img=img.copy(), gt_keypoints=kp.copy(),
+                 gt_bboxes=np.array([[1.0, 2.0, 20.0, 30.0]]))
+        out = SpineTKPhotometric(seed=seed)(r)
+        # intensities only: the points and boxes stay where they were
+        np.testing.assert_array_equal(out['gt_keypoints'], kp)
+        np.testing.assert_array_equal(out['gt_bboxes'], [[1, 2, 20, 30]])
+        assert out['img'].shape == img.shape and out['img'].dtype == np.uint8
+        changed += not np.array_equal(out['img'], img)
+    assert changed >= 4  # the recipe does change the pixels
     with pytest.raises(TypeError, match='uint8'):
         SpineTKPhotometric(seed=0)(dict(img=np.zeros((4, 4), np.float32)))

@@ -234,4 +234,17 @@ def test_dataset_base_configs_build_on_phantoms(name, scope, verse_root,
                           cache_dir=str(tmp_path), splits=None)
             item = DATASETS.build(ds_cfg)[0]
             assert item['inputs'].shape[0] == 3
-            assert item['data_samples'] is not None
+            h, w = item['inputs'].shape[-2:]
+            sample = item['data_samples']
+            if scope == 'mmseg':
+                seg = sample.gt_sem_seg.data
+                assert tuple(seg.shape[-2:]) == (h, w)
+                assert (seg > 0).any()  # a slab through the column
+            else:
+                b = sample.gt_instances.bboxes.tensor if hasattr(
+                    sample.gt_instances.bboxes, 'tensor') else \
+                    sample.gt_instances.bboxes
+                assert len(b) > 0
+                assert (b[:, 0] >= 0).all() and (b[:, 2] <= w).all()
+                assert (b[:, 1] >= 0).all() and (b[:, 3] <= h).all()
+                assert (b[:, 2] > b[:, 0]).all() and (b[:, 3] > b[:, 1]).all()

@@ -169,7 +169,7 @@ def read_aasce(root, check_images=True, progress=False):
         # ``corners`` stays as published (the published angles were
         # computed from it); ``column`` undoes the rotation: head to foot,
         # what a model learns and is scored against. Any other order
-        # (5 films: a vertebra whose centre sits between two others') is
+        # (5 films: a vertebra spanning the film, L5 above L4, T1 below T2) is
         # kept in both and warned about: no rule here would be sure.
         order = np.argsort(c.mean(1)[:, 1], kind='stable')
         rotated = order.tolist() == [16] + list(range(16))

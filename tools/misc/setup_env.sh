@@ -5,18 +5,26 @@
 #
 #   (prints nothing and returns at once when the venv is already set up)
 # Variables: SPINEMM_VENV (default: <repo>/.venv), PYTHON (default: python3),
-# SPINEMM_CACHE (default: ~/.cache/spinemm; holds the mmcv wheel built here).
+# SPINEMM_MMCV (default: lite; or compiled), SPINEMM_CACHE (default:
+# ~/.cache/spinemm; holds the mmcv wheel built in compiled mode).
 #
 # What it does, once (a stamp file makes later runs return in seconds):
 #  1. torch 2.14.1 + torchvision 0.29.1 (a matching, real torchvision: mmpose
 #     imports it), setuptools<82 (mmcv's setup.py and mmengine need
 #     pkg_resources), pinned by requirements/constraints.txt;
 #  2. the runtime, OpenMMLab and test requirements;
-#  3. mmcv 2.1.0 with its compiled ops, built from the PyPI sdist without build
-#     isolation (with isolation the ops are silently skipped) and -std=c++20
-#     (torch >= 2.14 headers need it). The wheel is cached under a folder named
-#     after the torch version, so a torch change never loads a wrong-ABI
-#     mmcv._ext. About 22 minutes on 2 cores the first time;
+#  3. mmcv 2.1.0, one of two ways (SPINEMM_MMCV):
+#     lite (default, no compiler): the pure-Python mmcv-lite 2.1.0 wheel (all
+#       of mmcv/ops/*.py, no _ext) plus packages/spinemm-mmcv-ext, which
+#       serves mmcv._ext's roi_align and nms from torchvision's kernels (CPU
+#       and CUDA) and names every other op as not provided; seconds;
+#     compiled: the full mmcv with its compiled ops, built from the PyPI
+#       sdist without build isolation (with isolation the ops are silently
+#       skipped) and -std=c++20 (torch >= 2.14 headers need it). The wheel is
+#       cached under a folder named after the torch version, Python and CUDA
+#       flavour (cpu, or cu<version> when nvcc and a GPU are there), so a
+#       CPU-only build never loads on a GPU machine and a torch change never
+#       loads a wrong-ABI mmcv._ext. 13-25 minutes on 2 cores the first time;
 #  4. xtcocotools rebuilt from its sdist against the pinned numpy 2;
 #  5. mmpose 1.3.2 without its dependencies (it lists chumpy, which no longer
 #     builds and which mmpose never imports; its real needs are in runtime.txt);
@@ -32,6 +40,11 @@ REQ=$ROOT/requirements
 CONSTRAINTS=$REQ/constraints.txt
 TORCH_VERSION=2.14.1
 MMCV_VERSION=2.1.0
+MMCV_MODE=${SPINEMM_MMCV:-lite}
+case "$MMCV_MODE" in
+    lite|compiled) ;;
+    *) echo "SPINEMM_MMCV must be lite or compiled, not '$MMCV_MODE'" >&2; exit 2;;
+esac
 
 say() {
     if [ -t 2 ]; then printf '\033[1m[setup_env]\033[0m %s\n' "$*" >&2
@@ -39,7 +52,13 @@ say() {
 }
 
 stamp_of() {
-    cat "$REQ"/*.txt "$ROOT/tools/misc/setup_env.sh" | sha256sum | cut -c1-16
+    { cat "$REQ"/*.txt "$ROOT/tools/misc/setup_env.sh" \
+        "$ROOT"/packages/spinemm-mmcv-ext/setup.py \
+        "$ROOT"/packages/spinemm-mmcv-ext/spinemm_mmcv_ext/*.py
+      echo "mmcv=$MMCV_MODE"
+      # the interpreter: the venv's own once it exists
+      py=$PYTHON; [ -x "$VENV/bin/python" ] && py=$VENV/bin/python
+      "$py" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16
 }
 STAMP_FILE=$VENV/.spinemm-env
 WANT="$(stamp_of) $ROOT"
@@ -67,12 +86,28 @@ else
     "${PIP[@]}" -q -r "$REQ/runtime.txt" -r "$REQ/mminstall.txt" \
         -r "$REQ/tests.txt"
 
+    if [ "$MMCV_MODE" = lite ]; then
+        say "3/6 mmcv-lite $MMCV_VERSION + spinemm-mmcv-ext (ops from torchvision, no compiler)"
+        "$PY" -m pip uninstall -q -y mmcv 2>/dev/null || true
+        "${PIP[@]}" -q --no-deps --force-reinstall "mmcv-lite==$MMCV_VERSION"
+        "${PIP[@]}" -q --no-deps --no-build-isolation --force-reinstall \
+            "$ROOT/packages/spinemm-mmcv-ext"
+    else
     say "3/6 mmcv $MMCV_VERSION with compiled ops"
-    torch_tag=$("$PY" -c 'import torch, sys; print(f"torch-{torch.__version__}-py{sys.version_info[0]}{sys.version_info[1]}")')
+    "$PY" -m pip uninstall -q -y mmcv-lite spinemm-mmcv-ext 2>/dev/null || true
+    torch_tag=$("$PY" - <<'PYEOF'
+import shutil, sys, torch
+cuda = (f'cu{torch.version.cuda.replace(".", "")}'
+        if torch.version.cuda and torch.cuda.is_available()
+        and shutil.which('nvcc') else 'cpu')
+print(f'torch-{torch.__version__}-py{sys.version_info[0]}'
+      f'{sys.version_info[1]}-{cuda}')
+PYEOF
+)
     wheel_dir=$CACHE/wheels/$torch_tag
     wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n1 || true)
     if [ -z "$wheel" ]; then
-        say "    no cached wheel for $torch_tag: building from the sdist (~22 min on 2 cores)"
+        say "    no cached wheel for $torch_tag: building from the sdist (13-25 min on 2 cores)"
         build=$(mktemp -d)
         trap 'rm -rf "$build"' EXIT
         "$PY" -m pip download -q --no-deps --no-binary mmcv --no-build-isolation \
@@ -90,6 +125,7 @@ else
         wheel=$wheel_dir/$(basename "$built")
     fi
     "${PIP[@]}" -q --no-deps --force-reinstall "$wheel"
+    fi
 
     say "4/6 xtcocotools built against numpy $("$PY" -c 'import numpy; print(numpy.__version__)')"
     "${PIP[@]}" -q --no-binary xtcocotools --no-build-isolation xtcocotools
@@ -103,12 +139,15 @@ say "6/6 spinemm (editable)"
 
 "$PY" - <<'EOF'
 import mmcv, mmdet, mmengine, mmpose, mmseg, torch, torchvision, xtcocotools
-from mmcv.ops import RoIAlign, nms  # the compiled ops, not mmcv-lite
+from mmcv.ops import RoIAlign, nms  # mmcv._ext: compiled, or from torchvision
+import mmcv._ext
 import spinemm
+ops = getattr(mmcv._ext, 'PROVIDER', 'compiled mmcv')
 print('torch', torch.__version__, '| torchvision', torchvision.__version__,
       '| mmengine', mmengine.__version__, '| mmcv', mmcv.__version__,
-      '| mmdet', mmdet.__version__, '| mmpose', mmpose.__version__,
-      '| mmseg', mmseg.__version__, '| spinemm', spinemm.__version__)
+      f'(ops: {ops})', '| mmdet', mmdet.__version__, '| mmpose',
+      mmpose.__version__, '| mmseg', mmseg.__version__, '| spinemm',
+      spinemm.__version__)
 EOF
 echo "$WANT" > "$STAMP_FILE"
 say "ready in $(( $(date +%s) - start )) s: $VENV"

@@ -56,8 +56,7 @@ class PyramidSegmentor(BaseSegmentor):
         logits1 = self.stage1(half)
         up = F.interpolate(logits1.softmax(1), size=inputs.shape[-2:],
                            mode='bilinear', align_corners=False)
-        self._stage2_input = torch.cat([inputs, up], 1)  # kept for tests
-        logits2 = self.stage2(self._stage2_input)
+        logits2 = self.stage2(torch.cat([inputs, up], 1))
         return logits1, logits2
 
     def extract_feat(self, inputs):
