@@ -185,3 +185,14 @@ def test_seg_infer_tool_writes_label_maps_and_overlays(tmp_path):
         np.testing.assert_array_equal(
             cv2.imread(str(out / f'{stem}.png'), cv2.IMREAD_UNCHANGED), lab)
         assert (out / f'{stem}_overlay.png').is_file()
+
+
+def test_pyramid_segmentor_refuses_test_cfg_it_would_ignore():
+    """mmseg's slide inference (test_cfg) is not what PyramidSegmentor
+    does: refused by name instead of silently running whole images."""
+    from spinemm.seg.models import PyramidSegmentor
+    PyramidSegmentor(num_classes=2, channels=(4, 8), test_cfg=dict(
+        mode='whole'))
+    with pytest.raises(ValueError, match='slide'):
+        PyramidSegmentor(num_classes=2, channels=(4, 8), test_cfg=dict(
+            mode='slide', crop_size=(64, 64), stride=(32, 32)))

@@ -248,3 +248,22 @@ def test_dataset_base_configs_build_on_phantoms(name, scope, verse_root,
                 assert (b[:, 0] >= 0).all() and (b[:, 2] <= w).all()
                 assert (b[:, 1] >= 0).all() and (b[:, 3] <= h).all()
                 assert (b[:, 2] > b[:, 0]).all() and (b[:, 3] > b[:, 1]).all()
+
+
+def test_options_that_cannot_be_honoured_are_refused(verse_root):
+    """A user's metainfo.classes (the classes follow from ``mode``) and
+    mmdet's filter_cfg (slices are chosen by ``min_pixels``) would be
+    dropped without a word: both are refused, naming the option."""
+    from mmengine.registry import DefaultScope
+
+    from spinemm.registry import DATASETS
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        with pytest.raises(ValueError, match="metainfo.classes"):
+            DATASETS.build(dict(
+                type='spinemm.VerseSliceSegDataset', data_root=verse_root,
+                mode='binary', metainfo=dict(classes=('bg', 'L1', 'L2'))))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        with pytest.raises(ValueError, match='filter_cfg'):
+            DATASETS.build(dict(
+                type='spinemm.VerseSliceDetDataset', data_root=verse_root,
+                filter_cfg=dict(filter_empty_gt=True), pipeline=[]))

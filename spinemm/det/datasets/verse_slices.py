@@ -80,7 +80,16 @@ class VerseSliceDetDataset(BaseDetDataset):
         return info
 
     def filter_data(self):
-        return self.data_list  # slices were chosen by vertebra pixels
+        # slices are chosen by vertebra pixels (``min_pixels``) when the
+        # index is built; mmdet's filter_cfg would need every slice's
+        # instances, which are made only when a slice is served
+        if self.filter_cfg:
+            raise ValueError(
+                f'VerseSliceDetDataset does not apply filter_cfg='
+                f'{self.filter_cfg}: slices are chosen by min_pixels '
+                f'(now {self.min_pixels}); remove filter_cfg or raise '
+                'min_pixels')
+        return self.data_list
 
 
 __all__ = ['VerseSliceDetDataset']

@@ -30,6 +30,14 @@ class VerseSliceSegDataset(BaseSegDataset):
                  context=0, window=(-500.0, 1300.0), metainfo=None,
                  **kwargs):
         classes = seg_classes(mode)
+        given = (metainfo or {}).get('classes')
+        if given is not None and tuple(given) != tuple(classes):
+            # the classes follow from ``mode`` (VerSe numbering is mapped
+            # directly); a different list would be silently overwritten
+            raise ValueError(
+                f"VerseSliceSegDataset(mode={mode!r}) has the classes "
+                f"{tuple(classes)}; metainfo.classes={tuple(given)} cannot "
+                "be honoured: choose mode='binary' or mode='levels' instead")
         metainfo = dict(metainfo or {}, classes=classes)
         if mode == 'levels':
             rng = np.random.RandomState(0)

@@ -35,6 +35,15 @@ class PyramidSegmentor(BaseSegmentor):
         # always start from scratch
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        # inference is whole-image; mmseg's test_cfg (mode='slide', crop
+        # size, ...) would be ignored without a word: refused instead
+        unknown = {k: v for k, v in (test_cfg or {}).items()
+                   if not (k == 'mode' and v == 'whole')}
+        if unknown or train_cfg:
+            raise ValueError(
+                f'PyramidSegmentor runs whole images only and has no '
+                f'train_cfg: cannot honour train_cfg={train_cfg}, '
+                f'test_cfg={test_cfg}')
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.stage1 = VNet2d(in_channels, num_classes, channels, dropout,
