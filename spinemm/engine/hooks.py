@@ -2,7 +2,10 @@
 
 * ``spinemm.LossHistoryHook``: every logged loss and validation metric as a
   CSV (``<work_dir>/loss_history.csv``) and a plot (``loss_history.png``),
-  rewritten after each validation and at the end.
+  rewritten after each validation and at the end. The history travels in
+  the checkpoint, so ``--resume`` continues it.
+
+Files are written by the main process only (rank 0 of a distributed run).
 * ``spinemm.SegOverlayHook``: the first ``num_images`` validation slices with
   the ground truth (outline) and the prediction (filled) drawn on them, saved
   at every validation under ``<work_dir>/overlays/iter_<N>/``.
@@ -20,6 +23,7 @@ import os
 import os.path as osp
 
 import numpy as np
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from ..registry import HOOKS
@@ -60,8 +64,17 @@ class LossHistoryHook(Hook):
     def after_run(self, runner):
         self.write(runner.work_dir)
 
+    def before_save_checkpoint(self, runner, checkpoint):
+        checkpoint['loss_history'] = list(self.rows)
+
+    def after_load_checkpoint(self, runner, checkpoint):
+        # resuming continues the history; load_from (new training from
+        # those weights) starts a new one
+        if getattr(runner, '_resume', False):
+            self.rows = list(checkpoint.get('loss_history', []))
+
     def write(self, work_dir):
-        if not self.rows:
+        if not self.rows or not is_main_process():
             return
         keys = ['iter', 'epoch'] + sorted(
             {k for r in self.rows for k in r} - {'iter', 'epoch'})
@@ -121,7 +134,8 @@ class SegOverlayHook(Hook):
     def after_val_iter(self, runner, batch_idx, data_batch=None,
                        outputs=None):
         from ..visualization import seg_overlay
-        if self._seen >= self.num_images or not outputs:
+        if self._seen >= self.num_images or not outputs or \
+                not is_main_process():
             return
         palette = np.array(runner.val_dataloader.dataset.metainfo['palette'],
                            np.uint8)
@@ -172,5 +186,6 @@ class TestAfterTrainHook(Hook):
         metrics = runner.test_loop.run()
         out = {k: float(v) if isinstance(v, (int, float, np.floating))
                else v for k, v in (metrics or {}).items()}
-        atomic_write_json(osp.join(runner.work_dir, 'test_metrics.json'),
-                          dict(checkpoint=best, metrics=out), indent=1)
+        if is_main_process():
+            atomic_write_json(osp.join(runner.work_dir, 'test_metrics.json'),
+                              dict(checkpoint=best, metrics=out), indent=1)
