@@ -55,6 +55,11 @@ def main():
                    help='skip unreadable files of a DICOM series (counted in '
                    'the report) instead of stopping')
     p.add_argument('--device', default='cpu')
+    p.add_argument('--backend', choices=['pytorch', 'onnxruntime'],
+                   default='pytorch', help='onnxruntime: --pose-checkpoint '
+                   '(or --ap-checkpoint) is the model exported by '
+                   'tools/deployment/pytorch2onnx.py; the detector stays '
+                   'PyTorch')
     a = p.parse_args()
     if bool(a.pose_config) != bool(a.pose_checkpoint):
         raise SystemExit('error: --pose-config and --pose-checkpoint go '
@@ -78,7 +83,7 @@ def main():
         return report_ap(a, items, stems)
     rep = SpineReporter(a.det_config, a.det_checkpoint, a.pose_config,
                         a.pose_checkpoint, a.device, a.score_thr,
-                        a.kpt_score_thr)
+                        a.kpt_score_thr, a.backend)
     for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
         report, image = rep(path, a.spacing, uid, a.gaps, a.skip_bad)
         write_report(report, image, a.out_dir, stem)
@@ -94,7 +99,8 @@ def report_ap(a, items, stems):
     from spinemm.apis.report import load_any
     from spinemm.apis.scoliosis import (SpineLandmarker, scoliosis_report,
                                         write_scoliosis_report)
-    model = SpineLandmarker(a.ap_config, a.ap_checkpoint, a.device)
+    model = SpineLandmarker(a.ap_config, a.ap_checkpoint, a.device,
+                            backend=a.backend)
     for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
         image, _, _ = load_any(path, uid, a.gaps, None, a.skip_bad)
         result = model(image)

@@ -1,6 +1,7 @@
 """Segment DICOM / PNG slices with a trained spine_seg model.
 
     python tools/seg_infer.py CONFIG CHECKPOINT INPUT [--out-dir out/]
+    python tools/seg_infer.py CONFIG model.onnx INPUT --backend onnxruntime
 INPUT is a slice or a folder of them (PNG/JPEG/TIFF, DICOM by content).
 Writes <stem>.png (class indices), <stem>.npy (the same) and
 <stem>_overlay.png for each slice; names never collide, and --out-dir may not
@@ -26,9 +27,12 @@ def main():
     p.add_argument('input')
     p.add_argument('--out-dir', default='outputs/seg')
     p.add_argument('--device', default='cpu')
+    p.add_argument('--backend', choices=['pytorch', 'onnxruntime'],
+                   default='pytorch', help='onnxruntime: CHECKPOINT is the '
+                   'model exported by tools/deployment/pytorch2onnx.py')
     a = p.parse_args()
     files = images_for_tool(a.input, a.out_dir)
-    seg = SliceSegmenter(a.config, a.checkpoint, a.device)
+    seg = SliceSegmenter(a.config, a.checkpoint, a.device, a.backend)
     for path, stem in tqdm(list(zip(files, output_names(files))),
                            desc='segment', unit='slice'):
         image = load_slice(path)

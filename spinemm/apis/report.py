@@ -178,7 +178,7 @@ class SpineReporter:
 
     def __init__(self, det_config, det_checkpoint, pose_config=None,
                  pose_checkpoint=None, device='cpu', score_thr=0.6,
-                 kpt_score_thr=None):
+                 kpt_score_thr=None, backend='pytorch'):
         from .inference import VertebraDetector
         self.detector = VertebraDetector(det_config, det_checkpoint, device,
                                          score_thr)
@@ -191,8 +191,12 @@ class SpineReporter:
         self.pose = None
         if pose_config:
             from mmpose.apis import init_model
-            self.pose = init_model(pose_config, pose_checkpoint,
-                                   device=device)
+
+            from .onnx_backend import init_model_backend
+            # the backend is the top-down model's (the detector runs in
+            # PyTorch: its export is not built yet)
+            self.pose = init_model_backend(init_model, pose_config,
+                                           pose_checkpoint, device, backend)
         self.kpt_score_thr = kpt_score_thr if kpt_score_thr is not None \
             else self.KPT_SCORE_THR['pose' if pose_config else 'detector']
 

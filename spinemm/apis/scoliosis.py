@@ -29,13 +29,20 @@ class SpineLandmarker:
       says which).
     """
 
-    def __init__(self, config, checkpoint, device='cpu', score_thr=0.3):
+    def __init__(self, config, checkpoint, device='cpu', score_thr=0.3,
+                 backend='pytorch'):
         self.is_pose = _is_pose_config(config)
         if self.is_pose:
             from mmpose.apis import init_model
-            self.model = init_model(config, checkpoint, device=device)
+
+            from .onnx_backend import init_model_backend
+            self.model = init_model_backend(init_model, config, checkpoint,
+                                            device, backend)
         else:
             from .inference import VertebraDetector
+            if backend != 'pytorch':
+                raise ValueError(f'{config}: the per-vertebra detector has '
+                                 'no ONNX export yet (--backend pytorch)')
             self.detector = VertebraDetector(config, checkpoint, device,
                                              score_thr)
             names = self.detector.keypoint_names

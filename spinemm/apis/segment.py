@@ -24,9 +24,12 @@ class SliceSegmenter:
     """``SliceSegmenter(config, checkpoint)(path_or_array)`` -> (H, W) uint8
     class map at the slice's own size."""
 
-    def __init__(self, config, checkpoint, device='cpu'):
+    def __init__(self, config, checkpoint, device='cpu', backend='pytorch'):
         from mmseg.apis import init_model
-        self.model = init_model(config, checkpoint, device=device)
+
+        from .onnx_backend import init_model_backend
+        self.model = init_model_backend(init_model, config, checkpoint,
+                                        device, backend)
         self.device = device
         size = None
         for step in self.model.cfg.test_dataloader.dataset.pipeline:
