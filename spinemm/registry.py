@@ -32,6 +32,8 @@ from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import \
     WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
+from importlib import import_module
+
 from mmengine.registry import Registry
 
 #: The sub-packages that register modules, per kind. A new module is found by
@@ -41,9 +43,48 @@ DATA_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
                  'spinemm.fracture']
 
 
+#: the library each sub-package needs; others (spinemm.fracture, hooks) need
+#: none of the three
+LIBRARY_OF = {'spinemm.det': 'mmdet', 'spinemm.pose': 'mmpose',
+              'spinemm.seg': 'mmseg'}
+
+
+class _LibraryAwareRegistry(Registry):
+    """A registry that imports only the sub-packages of the library the run
+    uses (the current default scope: a det-only config never imports mmpose
+    or mmseg), and the rest only when a type is not found among them."""
+
+    def _wanted(self):
+        from mmengine.registry import DefaultScope
+        current = DefaultScope.get_current_instance()
+        scope = current.scope_name if current else None
+        if scope not in LIBRARY_OF.values():
+            return list(self._locations)
+        return [loc for loc in self._locations
+                if LIBRARY_OF.get(loc, scope) == scope]
+
+    def import_from_location(self):
+        if self._imported:
+            return
+        wanted = self._wanted()
+        for loc in wanted:
+            import_module(loc)
+        if len(wanted) == len(self._locations):
+            self._imported = True
+
+    def get(self, key):
+        found = super().get(key)
+        if found is None and not self._imported:
+            for loc in self._locations:  # a type of another library's part
+                import_module(loc)
+            self._imported = True
+            found = super().get(key)
+        return found
+
+
 def _child(name, parent, locations=()):
-    return Registry(name, parent=parent, scope='spinemm',
-                    locations=list(locations))
+    return _LibraryAwareRegistry(name, parent=parent, scope='spinemm',
+                                 locations=list(locations))
 
 
 RUNNERS = _child('runner', MMENGINE_RUNNERS)

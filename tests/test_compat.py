@@ -115,3 +115,27 @@ print(CheckpointLoader._schemes[''].__module__)
     if first == 'spinemm':
         assert lines[:2] == ['False', 'False']
     assert lines[-1] == 'spinemm.compat'
+
+
+def test_a_det_run_imports_neither_mmpose_nor_mmseg():
+    """spinemm's registries import the sub-packages of the library in use
+    (the default scope); a type of another library's part is still found
+    (the rest is imported then)."""
+    import subprocess
+    import sys
+    code = '''
+import sys
+from mmengine.registry import DefaultScope
+import spinemm
+from mmdet.registry import MODELS
+with DefaultScope.overwrite_default_scope('mmdet'):
+    a = MODELS.get('spinemm.VertebraKeypointHead')
+    print(a.__name__, 'mmpose' in sys.modules, 'mmseg' in sys.modules)
+    b = MODELS.get('spinemm.PyramidSegmentor')
+    print(b.__name__, 'mmseg' in sys.modules)
+'''
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ['VertebraKeypointHead', 'False', 'False',
+                                  'PyramidSegmentor', 'True']
