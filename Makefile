@@ -1,8 +1,9 @@
 # The two commands of the README, and their parts.
 #   make demo   set up .venv if needed, then phantoms -> train -> test -> AP + pictures
 #   make test   set up .venv if needed, then lint, then the test suite
-#   make lint   ruff (ruff.toml: pycodestyle, pyflakes, import order)
-VENV ?= $(CURDIR)/.venv
+#   make lint   ruff (ruff.toml: pycodestyle, pyflakes)
+# The environment: SPINEMM_VENV (as the README says) or VENV, else ./.venv.
+VENV ?= $(or $(SPINEMM_VENV),$(CURDIR)/.venv)
 PY := $(VENV)/bin/python
 export SPINEMM_VENV := $(VENV)
 
