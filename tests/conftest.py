@@ -34,6 +34,19 @@ def verse_phantom_root(tmp_path_factory):
     return str(root)
 
 
+@pytest.fixture(scope='session')
+def rsna_phantom_root(tmp_path_factory):
+    """5 RSNA phantom studies (1.5 mm, one numbered feet first), prepared
+    in 5 folds: train_folds.csv and slice_ratios.csv beside them."""
+    from spinemm.formats.rsna_prepare import prepare_rsna
+    from spinemm.phantoms import write_rsna_phantoms
+    root = str(tmp_path_factory.mktemp('data') / 'rsna_phantom')
+    write_rsna_phantoms(root, num_studies=5, seed=7, fracture_prob=0.3,
+                        reversed_every=3, spacing=1.5, progress=False)
+    prepare_rsna(root, root, n_folds=5, seed=0, progress=False)
+    return root
+
+
 AASCE = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'aasce_train')
 
 

@@ -1,3 +1,4 @@
+import csv
 import os.path as osp
 
 import numpy as np
@@ -131,7 +132,7 @@ def test_prepare_writes_folds_and_slice_ratios(prepared):
     from spinemm.formats.rsna_prepare import read_folds, read_slice_ratios
     root, out, truth, summary = prepared
     assert summary == dict(studies=2, with_segmentation=2, reversed=1,
-                           dropped=0)
+                           dropped=0, without_images=[], unlabelled=[])
     folds = read_folds(osp.join(out, 'train_folds.csv'))
     labels = read_train_csv(osp.join(root, 'train.csv'))
     assert set(folds) == set(truth)
@@ -150,28 +151,38 @@ def test_prepare_writes_folds_and_slice_ratios(prepared):
         assert next(csv.reader(f))[-4:] == ['x', 'y', 'width', 'height']
 
 
-def test_vertebra_sequences_dataset_reads_labels_and_slices(prepared):
-    from spinemm.fracture import RsnaVertebraDataset
-    from spinemm.formats.rsna_prepare import read_folds
+def test_study_dataset_reads_labels_slices_and_boxes(prepared):
+    from spinemm.fracture import RsnaStudyDataset
+    from spinemm.formats.rsna_prepare import read_folds, read_slice_ratios
     root, out, truth, _ = prepared
     folds = read_folds(osp.join(out, 'train_folds.csv'))
     fold0 = [u for u, r in folds.items() if r['fold'] == 0]
-    ds = RsnaVertebraDataset(data_root=root, prepared_dir=out, folds=[0],
-                             num_slices=8, image_size=64)
-    assert len(ds) == 7 * len(fold0) and not ds.unseen
+    pipeline = [dict(type='spinemm.LoadRsnaSequences', crop_size=24),
+                dict(type='spinemm.PackRsnaStudy')]
+    ds = RsnaStudyDataset(data_root=root, prepared_dir=out, folds=[0],
+                          num_slices=8, pipeline=pipeline)
+    assert len(ds) == len(fold0) and not ds.unseen
+    info = ds.get_data_info(0)
+    assert 'img' not in info  # metadata only: the pipeline loads pixels
+    grade = {v['level']: v['genant_grade'] for v in truth[info['uid']]}
+    want = [int(any(grade[c] for c in RSNA_VERTEBRAE))] + \
+        [int(grade[c] > 0) for c in RSNA_VERTEBRAE]
+    assert info['gt_labels'].tolist() == want
+    numbers, ratios = read_slice_ratios(osp.join(out, 'slice_ratios.csv'))[
+        info['uid']]
+    for v, seq in enumerate(info['sequences']):
+        assert len(seq) == 8
+        rows = [numbers.tolist().index(n) for n in seq]
+        assert (ratios[rows, v] > 0.5).all()  # each pick shows its vertebra
     item = ds[0]
-    assert item['img'].shape == (8, 64, 64) and item['img'].dtype == np.uint8
-    grade = {v['level']: v['genant_grade'] for v in truth[item['uid']]}
-    assert item['gt_label'] == int(grade[item['vertebra']] > 0)
-    assert all(osp.isfile(osp.join(root, 'train_images', item['uid'],
-                                   f'{n}.dcm'))
-               for n in item['slice_numbers'])
+    assert item['inputs'].shape == (7, 8, 1, 24, 24)
+    assert item['data_samples']['valid'].tolist() == [1.0] * 7
+    # crops are of bone: brighter than the whole slice on average
+    assert float(item['inputs'].mean()) > 0.2
 
 
 def test_predicted_ratio_file_and_unseen_vertebrae(prepared, tmp_path):
-    import csv
-
-    from spinemm.fracture import RsnaSliceDataset, RsnaVertebraDataset
+    from spinemm.fracture import RsnaSliceDataset, RsnaStudyDataset
     root, out, truth, _ = prepared
     with open(osp.join(out, 'slice_ratios.csv')) as f:
         rows = list(csv.DictReader(f))
@@ -182,15 +193,33 @@ def test_predicted_ratio_file_and_unseen_vertebrae(prepared, tmp_path):
         w.writeheader()
         for r in rows:
             w.writerow(dict({k: r[k] for k in w.fieldnames}, C7='0'))
-    ds = RsnaVertebraDataset(data_root=root, prepared_dir=out,
-                             ratio_file=str(pred), num_slices=4)
-    assert len(ds) == 6 * len(truth)
+    with pytest.warns(UserWarning, match=r'2 vertebra\(e\) never above '
+                      r'ratio 0.5 \(e.g. .* C7'):
+        ds = RsnaStudyDataset(data_root=root, prepared_dir=out,
+                              ratio_file=str(pred), num_slices=4)
+    assert len(ds) == len(truth)
     assert sorted(v for _, v in ds.unseen) == ['C7'] * len(truth)
+    assert ds.get_data_info(0)['valid'].tolist() == [1.0] * 6 + [0.0]
     slices = RsnaSliceDataset(data_root=root, prepared_dir=out, folds=[1])
-    item = slices[0]
-    assert item['gt_ratios'].shape == (7, ) and item['img'].ndim == 2
+    info = slices.get_data_info(0)
+    assert info['gt_ratios'].shape == (7, ) and len(info['context_numbers']) == 3
     boxed = [slices.get_data_info(i) for i in range(len(slices))]
     assert any(np.isfinite(b['gt_box']).all() for b in boxed)
+    # a ratio file that lacks a study of the folds is refused, naming it
+    short = tmp_path / 'short.csv'
+    keep = sorted(truth)[0]
+    with open(short, 'w', newline='') as f:
+        w = csv.DictWriter(f, ['StudyInstanceUID', 'slice_number'] +
+                           list(RSNA_VERTEBRAE))
+        w.writeheader()
+        for r in rows:
+            if r['StudyInstanceUID'] == keep:
+                w.writerow({k: r[k] for k in w.fieldnames})
+    missing = sorted(truth)[1]
+    with pytest.raises(ValueError, match=f'no slice ratios for 1 study.*'
+                       f'{missing}.*fracture_stage1_infer'):
+        RsnaStudyDataset(data_root=root, prepared_dir=out,
+                         ratio_file=str(short))
 
 
 def test_prepare_tool_and_drop_list(rsna, tmp_path):
@@ -223,11 +252,60 @@ def test_rsna_base_config_selects_folds(prepared):
     from spinemm.registry import DATASETS
     root, out, truth, _ = prepared
     cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets',
-                                   'rsna_vertebra.py'))
+                                   'rsna_study.py'))
     assert cfg.train_dataloader.dataset.folds == [1, 2, 3, 4]
+    from mmengine.registry import init_default_scope
+    init_default_scope(cfg.get('default_scope', 'spinemm'))
     sizes = []
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         ds = DATASETS.build(dict(loader.dataset, data_root=root,
-                                 prepared_dir=out, image_size=32))
+                                 prepared_dir=out))
         sizes.append(len(ds))
-    assert sum(sizes) == 7 * len(truth)  # both folds of 2, no overlap
+    assert sum(sizes) == len(truth)  # both folds of 2, no overlap
+
+
+@pytest.mark.parametrize('row, message', [
+    ('1.2.9,1,0,2,0,0,0,0,0', r"line 2 \(study 1.2.9\): labels must be 0 or "
+     r"1, found \{'C2': '2'\}"),
+    ('1.2.9,0,0,1,0,0,0,0,0', 'patient_overall is 0 but C1-C7 say 1'),
+    ('1.2.9,1,,1,0,0,0,0,0', "found {'C1': ''}"),
+])
+def test_train_csv_values_are_checked(tmp_path, row, message):
+    bad = tmp_path / 'train.csv'
+    bad.write_text(','.join(('StudyInstanceUID', 'patient_overall') +
+                            RSNA_VERTEBRAE) + '\n' + row + '\n')
+    with pytest.raises(ValueError, match=message):
+        read_train_csv(str(bad))
+
+
+def test_prepare_reads_headers_only_and_names_left_out_studies(rsna,
+                                                              tmp_path):
+    """A slice whose pixel data is corrupt does not stop preparation
+    (headers are enough); studies without images or labels are named."""
+    import shutil
+
+    import pydicom
+
+    from spinemm.formats.rsna_prepare import prepare_rsna
+    from spinemm.io import read_dicom_series
+    root, truth = rsna
+    copy = tmp_path / 'rsna'
+    shutil.copytree(root, copy)
+    uid = sorted(truth)[0]
+    folder = copy / 'train_images' / uid
+    victim = sorted(folder.iterdir())[3]
+    ds = pydicom.dcmread(victim)
+    ds.PixelData = ds.PixelData[:10]  # truncated pixels, headers intact
+    ds.save_as(victim)
+    with pytest.raises(Exception, match='cannot decode pixel data'):
+        read_dicom_series(str(folder))
+    shutil.copytree(copy / 'train_images' / sorted(truth)[1],
+                    copy / 'train_images' / '1.2.3.unlabelled')
+    with open(copy / 'train.csv', 'a') as f:
+        f.write('1.2.3.noimages,0,0,0,0,0,0,0,0\n')
+    out = tmp_path / 'prepared'
+    with pytest.warns(UserWarning, match='1.2.3.noimages'):
+        s = prepare_rsna(str(copy), str(out), n_folds=2, progress=False)
+    assert s['studies'] == 2 and s['with_segmentation'] == 2
+    assert s['without_images'] == ['1.2.3.noimages']
+    assert s['unlabelled'] == ['1.2.3.unlabelled']

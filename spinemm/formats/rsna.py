@@ -38,15 +38,29 @@ def _read_csv(path, columns):
 
 
 def read_train_csv(path):
-    """{StudyInstanceUID: {'patient_overall': 0/1, 'C1': 0/1, ...}}."""
+    """{StudyInstanceUID: {'patient_overall': 0/1, 'C1': 0/1, ...}}.
+
+    A label other than 0 / 1, a study listed twice, or a patient_overall
+    that disagrees with C1-C7 is an error naming the line."""
     out = {}
     for i, row in enumerate(_read_csv(path, TRAIN_COLUMNS), 2):
-        try:
-            out[row['StudyInstanceUID']] = {
-                k: int(row[k]) for k in TRAIN_COLUMNS[1:]
-            }
-        except ValueError as e:
-            raise ValueError(f'{path}, line {i}: labels must be 0/1: {e}')
+        uid = row['StudyInstanceUID'].strip()
+        values = {k: (row[k] or '').strip() for k in TRAIN_COLUMNS[1:]}
+        bad = {k: v for k, v in values.items() if v not in ('0', '1')}
+        if bad:
+            raise ValueError(f'{path}, line {i} (study {uid}): labels must '
+                             f'be 0 or 1, found {bad}')
+        if uid in out:
+            raise ValueError(f'{path}, line {i}: study {uid} is listed '
+                             'twice')
+        labels = {k: int(v) for k, v in values.items()}
+        if labels['patient_overall'] != int(any(labels[c]
+                                                for c in RSNA_VERTEBRAE)):
+            raise ValueError(
+                f'{path}, line {i} (study {uid}): patient_overall is '
+                f'{labels["patient_overall"]} but C1-C7 say '
+                f'{int(any(labels[c] for c in RSNA_VERTEBRAE))}')
+        out[uid] = labels
     return out
 
 
@@ -60,15 +74,20 @@ def read_bounding_boxes(path):
     return out
 
 
-def load_study(root, uid):
+def load_study(root, uid, pixels=True):
     """Axial series and, where it exists, its segmentation on that grid.
+
+    ``pixels=False`` reads the series' headers only (geometry, order, file
+    names), which is all that numbering slices and resampling the
+    segmentation need.
 
     Returns:
         (series Volume, labels Volume or None); both in the series' voxel
         order (column, row, slice) and ``series.meta['files']`` gives each
         slice's file (its name is RSNA's slice_number).
     """
-    series = read_dicom_series(osp.join(root, 'train_images', uid))
+    series = read_dicom_series(osp.join(root, 'train_images', uid),
+                               pixels=pixels)
     seg_path = osp.join(root, 'segmentations', f'{uid}.nii')
     if not osp.isfile(seg_path):
         seg_path += '.gz'
@@ -122,9 +141,11 @@ def is_reversed(series):
 
 def vertebra_sequences(ratios, num_slices=24, min_ratio=0.0):
     """For each of C1-C7, ``num_slices`` evenly spaced slice indices over the
-    slices where it is visible (ratio > ``min_ratio``); None if never seen.
+    longest run of consecutive slices where it is visible (ratio >
+    ``min_ratio``); None if never seen.
 
-    Works the same on ground-truth ratios and on a model's predicted ratios.
+    Works the same on ground-truth ratios and on a model's predicted ratios
+    (the longest run ignores a stray slice predicted far from the vertebra).
     """
     out = []
     for v in range(ratios.shape[1]):
@@ -132,7 +153,9 @@ def vertebra_sequences(ratios, num_slices=24, min_ratio=0.0):
         if seen.size == 0:
             out.append(None)
             continue
-        pick = np.linspace(seen[0], seen[-1], num_slices)
+        runs = np.split(seen, np.nonzero(np.diff(seen) > 1)[0] + 1)
+        run = max(runs, key=len)
+        pick = np.linspace(run[0], run[-1], num_slices)
         out.append(np.round(pick).astype(int))
     return out
 

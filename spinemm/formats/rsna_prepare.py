@@ -13,7 +13,9 @@
   either.
 """
 import csv
+import os
 import os.path as osp
+import warnings
 
 import numpy as np
 from tqdm import tqdm
@@ -46,10 +48,31 @@ def read_drop_list(path):
 def prepare_rsna(root, out, n_folds=5, seed=42, drop=(), progress=True):
     """Write ``train_folds.csv`` and ``slice_ratios.csv`` (see module doc).
 
+    Studies of train.csv without an image folder, and image folders that
+    train.csv does not list, are left out with a warning naming them and
+    listed in the returned summary.
+
     Returns:
-        dict(studies, with_segmentation, reversed, dropped).
+        dict(studies, with_segmentation, reversed, dropped, without_images,
+        unlabelled).
     """
     labels = read_train_csv(osp.join(root, 'train.csv'))
+    images = osp.join(root, 'train_images')
+    on_disk = set(os.listdir(images)) if osp.isdir(images) else set()
+    no_images = sorted(set(labels) - on_disk)
+    unlabelled = sorted(u for u in on_disk - set(labels)
+                        if osp.isdir(osp.join(images, u)))
+    if no_images and len(no_images) == len(labels):
+        raise FileNotFoundError(f'{images}: none of the {len(labels)} '
+                                'studies of train.csv has a folder there')
+    for what, uids in (('in train.csv but without images (left out)',
+                        no_images),
+                       ('in train_images/ but not in train.csv (left out)',
+                        unlabelled)):
+        if uids:
+            warnings.warn(f'{root}: {len(uids)} study(ies) {what}, e.g. '
+                          f'{uids[:3]}')
+    labels = {u: r for u, r in labels.items() if u not in set(no_images)}
     unknown = sorted(set(drop) - set(labels))
     if unknown:
         raise ValueError(f'drop list names studies not in train.csv: '
@@ -57,7 +80,7 @@ def prepare_rsna(root, out, n_folds=5, seed=42, drop=(), progress=True):
     folds = assign_folds(labels, n_folds, seed, drop)
     fold_rows, ratio_rows, n_seg, n_rev = [], [], 0, 0
     for uid in tqdm(sorted(folds), desc='RSNA studies', disable=not progress):
-        series, seg = load_study(root, uid)
+        series, seg = load_study(root, uid, pixels=False)
         rev = is_reversed(series)
         n_rev += rev
         fold_rows.append([uid] + [labels[uid][k] for k in TRAIN_COLUMNS[1:]]
@@ -76,7 +99,8 @@ def prepare_rsna(root, out, n_folds=5, seed=42, drop=(), progress=True):
     _write_csv(osp.join(out, 'slice_ratios.csv'), RATIO_COLUMNS + BOX_COLUMNS,
                ratio_rows)
     return dict(studies=len(folds), with_segmentation=n_seg, reversed=n_rev,
-                dropped=len(drop))
+                dropped=len(drop), without_images=no_images,
+                unlabelled=unlabelled)
 
 
 def read_folds(path):

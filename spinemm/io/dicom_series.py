@@ -160,7 +160,7 @@ def _choose_series(folder, series, series_uid):
 
 
 def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1,
-                      gaps='error', skip_bad=False) -> Volume:
+                      gaps='error', skip_bad=False, pixels=True) -> Volume:
     """Read one series from ``folder``.
 
     Args:
@@ -175,6 +175,10 @@ def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1,
         skip_bad: skip unreadable DICOM files (and slices whose pixels do not
             decode) instead of failing; they are listed in
             ``meta['skipped']`` and a warning gives their number.
+        pixels: ``False`` reads headers only: the geometry, slice order and
+            files are the same, and ``data`` is a read-only zero array of
+            the volume's shape that costs no memory (for numbering slices or
+            resampling labels onto the series without decoding it).
 
     Returns:
         :class:`Volume` in (column, row, slice) index order with a RAS+ affine;
@@ -217,9 +221,12 @@ def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1,
     # pixels first, so that a slice skipped for bad pixels shows as a gap
     slices, used = [], []
     for path, ds in headers:
+        if not pixels:
+            used.append((path, ds))
+            continue
         try:
             full = pydicom.dcmread(path)
-            pixels = full.pixel_array.astype(np.float32)
+            values = full.pixel_array.astype(np.float32)
         except Exception as e:  # missing decoder, corrupt data
             syntax = getattr(getattr(ds, 'file_meta', None),
                              'TransferSyntaxUID', '?')
@@ -232,7 +239,7 @@ def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1,
             continue
         slope = float(full.get('RescaleSlope', 1.0))
         intercept = float(full.get('RescaleIntercept', 0.0))
-        slices.append(pixels * slope + intercept)
+        slices.append(values * slope + intercept)
         used.append((path, ds))
     if not used:
         raise DicomSeriesError(f'{folder}: no readable slice in series {key}')
@@ -260,7 +267,10 @@ def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1,
                        step_mm=float(s), expected_mm=step)
                   for i, s in enumerate(steps)
                   if abs(s - step) > gap_tolerance * step]
-    data = np.stack([slices[i] for i in order], axis=-1)  # (rows, cols, k)
+    if pixels:
+        data = np.stack([slices[i] for i in order], axis=-1)  # rows, cols, k
+    else:
+        data = None
     if found_gaps:
         desc = ', '.join(f'{g["step_mm"]:.3f} mm between '
                          f'{os.path.basename(g["after"])} and '
@@ -276,6 +286,7 @@ def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1,
         warnings.warn(f'{folder}: {len(found_gaps)} gap(s) ({desc}): '
                       f'resampled onto a uniform {step:.3f} mm grid')
         n = int(round((along[-1] - along[0]) / step)) + 1
+    if found_gaps and data is not None:
         target = along[0] + step * np.arange(n)
         hi = np.clip(np.searchsorted(along, target, side='right'), 1,
                      len(along) - 1)
@@ -284,7 +295,11 @@ def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1,
         data = data[:, :, lo] * (1 - w) + data[:, :, hi] * w
         data = data.astype(np.float32)
     # pixel_array is (rows, columns); nibabel order is (column, row, slice)
-    data = data.transpose(1, 0, 2)
+    if data is None:
+        k = n if found_gaps else len(files)
+        data = np.broadcast_to(np.zeros((), np.float32), (shape[1], shape[0], k))
+    else:
+        data = np.ascontiguousarray(data.transpose(1, 0, 2))
     dr, dc = spacing_rc
     affine_lps = np.eye(4)
     affine_lps[:3, 0] = row_dir * dc  # i: along a row, next column
@@ -292,6 +307,6 @@ def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1,
     affine_lps[:3, 2] = normal * step
     affine_lps[:3, 3] = positions[order[0]]
     return Volume(
-        np.ascontiguousarray(data), LPS_TO_RAS @ affine_lps,
+        data, LPS_TO_RAS @ affine_lps,
         dict(source=str(folder), series_uid=key, files=files,
              gaps=found_gaps, skipped=skipped, ignored=scan['ignored']))

@@ -24,6 +24,18 @@ HU = dict(air=-1000, fat=-100, soft=40, disc=80, canal=20, trabecular=220,
           cortical=750)
 
 
+def _draw_cleft(ct, body, u, v, w, half_depth, rng):
+    """A fracture plane through ``body``: soft tissue in a ~1.5 mm cleft,
+    compacted bone (+300 HU) in a band beside it."""
+    theta = rng.uniform(0, np.pi)
+    normal = np.array([np.cos(theta), np.sin(theta), rng.uniform(-0.4, 0.4)])
+    normal /= np.linalg.norm(normal)
+    offset = rng.uniform(-0.35, 0.35) * half_depth
+    dist = np.abs(v * normal[0] + w * normal[1] + u * normal[2] - offset)
+    ct[body & (dist < 2.5) & (dist >= 0.75)] += 300
+    ct[body & (dist < 0.75)] = HU['soft'] + 20
+
+
 @dataclass
 class CTVertebra:
     level: str
@@ -45,7 +57,8 @@ class CTPhantom:
 
 
 def make_ct_phantom(seed: int, num_vertebrae=(4, 7), spacing=1.5,
-                    fracture_prob=0.25, levels=None) -> CTPhantom:
+                    fracture_prob=0.25, levels=None,
+                    fracture_lines=False) -> CTPhantom:
     """Draw one CT phantom; the same seed gives the same one.
 
     The volumes have a diagonal affine: orientation ('R', 'A', 'S'), isotropic
@@ -53,6 +66,13 @@ def make_ct_phantom(seed: int, num_vertebrae=(4, 7), spacing=1.5,
     anterior, z superior). ``levels`` (superior first, e.g. C1..T1) replaces
     the random run of ``num_vertebrae`` consecutive levels; C1 and C2 are
     drawn as small cervical bodies (no dens or ring).
+
+    ``fracture_lines=True`` also draws what a radiologist sees of a fracture
+    in an axial slice, not only its height loss: a fracture cleft (a plane of
+    soft-tissue density, about 1.5 mm wide, steep so that it crosses every
+    axial slice of the body, breaking the cortical shell) with a band of
+    compacted, denser trabecular bone on either side. Its draws come from a
+    second generator, so the rest of the phantom is the same either way.
     """
     rng = np.random.default_rng(seed)
     if levels is None:
@@ -96,6 +116,7 @@ def make_ct_phantom(seed: int, num_vertebrae=(4, 7), spacing=1.5,
     ct[(disc_r < 1.0) & in_column] = HU['disc']
 
     vertebrae = []
+    line_rng = np.random.default_rng([seed, 1])
     for i, level in enumerate(levels):
         ha, hm, hp, loss = heights[i]
         depth = dims[i][1]
@@ -119,6 +140,8 @@ def make_ct_phantom(seed: int, num_vertebrae=(4, 7), spacing=1.5,
         canal = in_level & (ring <= 0.6)
         spine = (np.abs(u) < hp * 0.2) & (np.abs(w) < 3) & \
             (v < canal_c - depth * 0.4) & (v > canal_c - depth * 1.1)
+        if fracture_lines and grades[i]:
+            _draw_cleft(ct, body, u, v, w, d, line_rng)
         ct[arch | spine] = HU['cortical'] * 0.8
         ct[canal] = HU['canal']
         labels[body | arch | spine] = label

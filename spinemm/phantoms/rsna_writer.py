@@ -32,13 +32,35 @@ def _write_slice(path, pixels_hu, ipp_lps, spacing_rc, thickness, number, uid,
     save_dicom(ds, path)
 
 
+def write_rsna_series(folder, ct, uid, series, reverse=False):
+    """Write an ('L', 'P', 'S') HU volume as one axial DICOM slice per file,
+    ``<slice_number>.dcm``, numbered from the head down (``reverse``: from
+    the feet up). Returns {slice index: slice_number}."""
+    n = ct.data.shape[2]
+    os.makedirs(folder)
+    numbers = {}
+    for k in range(n):
+        number = k + 1 if reverse else n - k
+        numbers[k] = number
+        ras = ct.voxel_to_world([0, 0, k])[0]
+        _write_slice(
+            osp.join(folder, f'{number}.dcm'), ct.data[:, :, k].T,
+            LPS_TO_RAS[:3, :3] @ ras, (ct.spacing[1], ct.spacing[0]),
+            ct.spacing[2], number, uid, series)
+    return numbers
+
+
 def write_rsna_phantoms(root, num_studies=3, seed=0, fracture_prob=0.3,
-                        reversed_every=0, progress=True, overwrite=False):
+                        reversed_every=0, progress=True, overwrite=False,
+                        spacing=1.5):
     """Write ``num_studies`` phantom studies (C1-T1) in the RSNA layout.
 
     Slices are numbered from the head down (1 = most superior) unless a study
     is one of every ``reversed_every``-th, which is numbered from the feet up,
-    as some RSNA studies are. Every study has a segmentation. Returns the
+    as some RSNA studies are. Every study has a segmentation. A fractured
+    vertebra shows its height loss and a fracture cleft through the body
+    (``make_ct_phantom(fracture_lines=True)``), so that a model can learn to
+    see it on axial slices. Isotropic ``spacing`` mm. Returns the
     truth: {uid: list of vertebra dicts (level, genant_grade, ...)}.
     """
     truth = {}
@@ -50,24 +72,16 @@ def write_rsna_phantoms(root, num_studies=3, seed=0, fracture_prob=0.3,
                       disable=not progress):
             ph = make_ct_phantom(seed * 1_000_003 + s,
                                  levels=list(RSNA_VERTEBRAE) + ['T1'],
-                                 fracture_prob=fracture_prob)
+                                 fracture_prob=fracture_prob,
+                                 spacing=spacing, fracture_lines=True)
             uid = f'1.2.826.0.1.3680043.8.498.{seed}.{s + 1}'
             series = f'{uid}.1'
             ct = reorient(ph.ct, ('L', 'P', 'S'))
             bodies = reorient(ph.bodies, ('L', 'P', 'S'))
             n = ct.data.shape[2]
             reverse = bool(reversed_every) and s % reversed_every == 0
-            folder = osp.join(tmp, 'train_images', uid)
-            os.makedirs(folder)
-            numbers = {}
-            for k in range(n):
-                number = k + 1 if reverse else n - k
-                numbers[k] = number
-                ras = ct.voxel_to_world([0, 0, k])[0]
-                _write_slice(
-                    osp.join(folder, f'{number}.dcm'), ct.data[:, :, k].T,
-                    LPS_TO_RAS[:3, :3] @ ras, (ct.spacing[1], ct.spacing[0]),
-                    ct.spacing[2], number, uid, series)
+            numbers = write_rsna_series(osp.join(tmp, 'train_images', uid),
+                                        ct, uid, series, reverse)
             write_nifti(reorient(ph.labels, ('P', 'I', 'R')),
                         osp.join(tmp, 'segmentations', f'{uid}.nii'))
             fractured = {v.level: int(v.genant_grade > 0)

@@ -24,6 +24,11 @@ def main():
     print(f'{s["studies"]} studies in {a.folds} folds '
           f'({s["dropped"]} dropped), {s["with_segmentation"]} with '
           f'segmentation, {s["reversed"]} in reverse slice order')
+    for key, what in (('without_images', 'in train.csv without images'),
+                      ('unlabelled', 'in train_images/ without labels')):
+        if s[key]:
+            print(f'left out {len(s[key])} study(ies) {what}: '
+                  + ', '.join(s[key][:5]))
 
 
 if __name__ == '__main__':

@@ -12,6 +12,9 @@
         --levels T12 L1 L2 L3 L4 L5
     # SpineTK layout (src + augs)
     python tools/misc/make_phantoms.py data/spinetk_phantoms --kind spinetk
+    # cervical CT in the RSNA 2022 layout (fracture labels in train.csv)
+    python tools/misc/make_phantoms.py data/rsna_phantoms --kind rsna \
+        --num-images 150 --fracture-prob 0.1 --reversed-every 4
 
 A radiograph folder already written with the same parameters is left as it
 is; every dataset is written under a temporary name and renamed when complete.
@@ -24,6 +27,7 @@ import time
 
 from spinemm.phantoms import (
     write_radiograph_dataset,
+    write_rsna_phantoms,
     write_spinetk_phantoms,
     write_verse_phantoms,
 )
@@ -36,10 +40,11 @@ def main():
     p.add_argument('out_dir', nargs='?', default='data/phantom2d')
     p.add_argument('--kind', default='radiograph',
                    choices=['radiograph', 'drr', 'verse2019', 'verse2020',
-                            'spinetk'])
+                            'spinetk', 'rsna'])
     p.add_argument('--num-images', type=int, default=None,
                    help='images (radiograph, default 200) or CT cases '
-                   '(verse, default 3) or cases (spinetk, default 20)')
+                   '(verse, default 3) or cases (spinetk, default 20) or '
+                   'studies (rsna, default 3)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--val-fraction', type=float, default=0.2)
     p.add_argument('--val-cases', type=int, default=0,
@@ -50,6 +55,14 @@ def main():
     p.add_argument('--levels', nargs='+', metavar='LEVEL',
                    help='verse: the same levels in every case, superior '
                    'first (default: a random run of --num-vertebrae)')
+    p.add_argument('--fracture-prob', type=float, default=0.1,
+                   help='rsna: chance that a vertebra is fractured '
+                   '(0.1 fractures about half the studies)')
+    p.add_argument('--reversed-every', type=int, default=4,
+                   help='rsna: every N-th study numbered from the feet up '
+                   '(0: none)')
+    p.add_argument('--spacing', type=float, default=1.0,
+                   help='rsna: isotropic voxel size, mm')
     p.add_argument('--overwrite', action='store_true',
                    help='replace an earlier phantom set of the same kind '
                    'in OUT_DIR (never anything else)')
@@ -74,6 +87,17 @@ def run(args):
                                image_size=args.image_size, seed=args.seed,
                                overwrite=args.overwrite)
         print(f'{args.out_dir}: SpineTK phantom cases ready in '
+              f'{time.time() - start:.1f} s')
+    elif args.kind == 'rsna':
+        truth = write_rsna_phantoms(
+            args.out_dir, num_studies=args.num_images or 3, seed=args.seed,
+            fracture_prob=args.fracture_prob,
+            reversed_every=args.reversed_every, spacing=args.spacing,
+            overwrite=args.overwrite)
+        fractured = sum(any(v['genant_grade'] and v['level'] != 'T1'
+                            for v in verts) for verts in truth.values())
+        print(f'{args.out_dir}: {len(truth)} RSNA phantom studies '
+              f'({fractured} with a cervical fracture) ready in '
               f'{time.time() - start:.1f} s')
     else:
         release = int(args.kind[-4:])
