@@ -11,6 +11,7 @@ bases (which carry that library's ``_scope_``).
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import INFERENCERS as MMENGINE_INFERENCERS
 from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
@@ -38,7 +39,8 @@ from mmengine.registry import Registry
 
 #: The sub-packages that register modules, per kind. A new module is found by
 #: its registry once its package is listed here.
-MODEL_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg']
+MODEL_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
+                  'spinemm.fracture']
 DATA_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
                  'spinemm.fracture']
 
@@ -111,6 +113,7 @@ VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS)
 VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS)
 LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS)
 INFERENCERS = _child('inferencer', MMENGINE_INFERENCERS)
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS)  # collate functions
 
 #: Every spinemm registry, for tools and tests that walk them.
 ALL_REGISTRIES = (RUNNERS, RUNNER_CONSTRUCTORS, LOOPS, HOOKS, DATASETS,
@@ -118,4 +121,4 @@ ALL_REGISTRIES = (RUNNERS, RUNNER_CONSTRUCTORS, LOOPS, HOOKS, DATASETS,
                   WEIGHT_INITIALIZERS, OPTIMIZERS, OPTIM_WRAPPERS,
                   OPTIM_WRAPPER_CONSTRUCTORS, PARAM_SCHEDULERS, METRICS,
                   EVALUATOR, TASK_UTILS, VISUALIZERS, VISBACKENDS,
-                  LOG_PROCESSORS, INFERENCERS)
+                  LOG_PROCESSORS, INFERENCERS, FUNCTIONS)

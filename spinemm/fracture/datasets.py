@@ -1,35 +1,33 @@
-"""RSNA 2022 datasets: per-slice (stage 1) and per-vertebra sequences (stage 2).
+"""RSNA 2022 datasets: axial slices (stage 1) and studies (stage 2).
 
 Both read what ``tools/dataset_converters/rsna_prepare.py`` writes
 (``train_folds.csv``, ``slice_ratios.csv``) and pick studies by ``folds``
 (e.g. ``folds=[1, 2, 3, 4]`` for training, ``[0]`` for validation), so a
-cross-validation run is one config option.
+cross-validation run is one config option. Items hold metadata only; the
+pipeline transforms of ``spinemm.fracture.transforms`` load the pixels.
 """
 import csv
 import os.path as osp
+import warnings
 
-import cv2
 import numpy as np
 from mmengine.dataset import BaseDataset
 
 from ..formats.rsna import RSNA_VERTEBRAE, vertebra_sequences
 from ..formats.rsna_prepare import read_folds, read_slice_ratios
-from ..formats.verse_volumes import hu_window
-from ..io import read_dicom_image
 from ..registry import DATASETS
+from .scoring import LABELS
+from .transforms import context_indices
 
 
 class _RsnaBase(BaseDataset):
 
     def __init__(self, data_root, folds=None, prepared_dir=None,
-                 ratio_file=None, image_size=None, window=(-500.0, 1300.0),
-                 **kwargs):
+                 ratio_file=None, **kwargs):
         self.folds = None if folds is None else set(folds)
         self.prepared_dir = prepared_dir or data_root
         self.ratio_file = ratio_file or osp.join(self.prepared_dir,
                                                  'slice_ratios.csv')
-        self.image_size = image_size
-        self.window = tuple(window)
         super().__init__(data_root=data_root, **kwargs)
 
     def _studies(self):
@@ -37,43 +35,46 @@ class _RsnaBase(BaseDataset):
         return {u: r for u, r in folds.items()
                 if self.folds is None or r['fold'] in self.folds}
 
-    def read_slice(self, uid, number):
-        path = osp.join(self.data_root, 'train_images', uid, f'{number}.dcm')
-        hu, _, _ = read_dicom_image(path)
-        img = hu_window(hu, *self.window)
-        if self.image_size:
-            img = cv2.resize(img, (self.image_size, self.image_size),
-                             interpolation=cv2.INTER_AREA)
-        return img
-
 
 @DATASETS.register_module()
 class RsnaSliceDataset(_RsnaBase):
     """Axial slices with the visible ratio of C1..C7 and the C1-C7 box
-    (the stage-1 target). Items: dict(img (H, W) uint8, gt_ratios (7,),
-    gt_box (4,) x, y, w, h in original pixels or NaN, uid, slice_number)."""
+    (the stage-1 target), for the studies of ``ratio_file`` in ``folds``.
+
+    ``context`` neighbours on each side (head to foot, clamped at the ends)
+    become channels; ``slice_stride`` keeps every n-th slice of a study.
+    Items: uid, slice_number, context_numbers, position (0 top .. 1
+    bottom), gt_ratios (7,), gt_box (4,) x, y, w, h in pixels or NaN.
+    """
+
+    def __init__(self, *args, context=1, slice_stride=1, **kwargs):
+        self.context = context
+        self.slice_stride = slice_stride
+        super().__init__(*args, **kwargs)
 
     def load_data_list(self):
         studies = self._studies()
         ratios = read_slice_ratios(self.ratio_file)
-        boxes = _read_boxes(self.ratio_file)
+        boxes = read_ratio_boxes(self.ratio_file)
         out = []
         for uid in sorted(set(studies) & set(ratios)):
             numbers, r = ratios[uid]
-            for n, rr in zip(numbers, r):
-                out.append(dict(uid=uid, slice_number=int(n),
-                                gt_ratios=rr.astype(np.float32),
-                                gt_box=boxes.get((uid, int(n)),
-                                                 np.full(4, np.nan))))
+            for k in range(0, len(numbers), self.slice_stride):
+                idx = context_indices(k, len(numbers), self.context)
+                out.append(dict(
+                    data_root=self.data_root, uid=uid,
+                    slice_number=int(numbers[k]),
+                    context_numbers=numbers[idx].tolist(),
+                    position=k / max(len(numbers) - 1, 1),
+                    gt_ratios=r[k].astype(np.float32),
+                    gt_box=boxes.get((uid, int(numbers[k])),
+                                     np.full(4, np.nan))))
         return out
 
-    def get_data_info(self, idx):
-        info = super().get_data_info(idx)
-        info['img'] = self.read_slice(info['uid'], info['slice_number'])
-        return info
 
-
-def _read_boxes(path):
+def read_ratio_boxes(path):
+    """``{(uid, slice_number): (x, y, w, h)}`` from the optional box
+    columns of a ratio file (empty where a slice shows no C1-C7)."""
     out = {}
     with open(path, newline='') as f:
         for row in csv.DictReader(f):
@@ -85,20 +86,23 @@ def _read_boxes(path):
 
 
 @DATASETS.register_module()
-class RsnaVertebraDataset(_RsnaBase):
-    """One item per (study, vertebra C1..C7): ``num_slices`` evenly spaced
-    slices over the slices where the vertebra is visible, and its fracture
-    label from train.csv.
+class RsnaStudyDataset(_RsnaBase):
+    """One item per study: for each of C1..C7, ``num_slices`` evenly spaced
+    slices over the run of slices where it is visible (ratio >
+    ``min_ratio``) with their boxes, and the 8 labels
+    [patient_overall, C1..C7].
 
     The visible slices come from ``ratio_file``: the ground-truth
     ``slice_ratios.csv`` by default, or a stage-1 model's predictions (same
-    columns) for studies without a segmentation. Vertebrae never seen
-    (ratio <= ``min_ratio`` on every slice) are left out and counted in
-    ``self.unseen``. Items: dict(img (num_slices, H, W) uint8, gt_label 0/1,
-    uid, vertebra, slice_numbers).
+    columns, ``tools/fracture_stage1_infer.py``) for studies without a
+    segmentation. A study of ``folds`` missing from the ratio file is an
+    error that names it. A vertebra never seen gets ``valid`` 0 (left out
+    of the loss) and is listed in ``self.unseen`` and a warning.
+    Items: uid, sequences (7 lists of slice numbers or None), boxes (7 x
+    (N, 4)), valid (7,), gt_labels (8,), num_slices.
     """
 
-    def __init__(self, *args, num_slices=24, min_ratio=0.0, **kwargs):
+    def __init__(self, *args, num_slices=24, min_ratio=0.5, **kwargs):
         self.num_slices = num_slices
         self.min_ratio = min_ratio
         self.unseen = []
@@ -107,22 +111,43 @@ class RsnaVertebraDataset(_RsnaBase):
     def load_data_list(self):
         studies = self._studies()
         ratios = read_slice_ratios(self.ratio_file)
+        missing = sorted(set(studies) - set(ratios))
+        if missing:
+            raise ValueError(
+                f'{self.ratio_file}: no slice ratios for {len(missing)} '
+                f'study(ies) of folds {sorted(self.folds or [])}, e.g. '
+                f'{missing[:3]}; run tools/fracture_stage1_infer.py over '
+                'them (or choose other folds)')
+        boxes = read_ratio_boxes(self.ratio_file)
         out = []
-        for uid in sorted(set(studies) & set(ratios)):
+        for uid in sorted(studies):
             numbers, r = ratios[uid]
             seqs = vertebra_sequences(r, self.num_slices, self.min_ratio)
+            sequences, seq_boxes, valid = [], [], []
             for v, seq in enumerate(seqs):
-                name = RSNA_VERTEBRAE[v]
                 if seq is None:
-                    self.unseen.append((uid, name))
+                    self.unseen.append((uid, RSNA_VERTEBRAE[v]))
+                    sequences.append(None)
+                    seq_boxes.append(np.full((self.num_slices, 4), np.nan))
+                    valid.append(0.0)
                     continue
-                out.append(dict(uid=uid, vertebra=name,
-                                gt_label=studies[uid][name],
-                                slice_numbers=numbers[seq].tolist()))
+                picked = numbers[seq].tolist()
+                sequences.append(picked)
+                seq_boxes.append(np.stack([
+                    boxes.get((uid, n), np.full(4, np.nan)) for n in picked
+                ]))
+                valid.append(1.0)
+            out.append(dict(
+                data_root=self.data_root, uid=uid, sequences=sequences,
+                boxes=seq_boxes, valid=np.array(valid, np.float32),
+                num_slices=self.num_slices,
+                gt_labels=np.array([studies[uid][k] for k in LABELS],
+                                   np.float32)))
+        if self.unseen:
+            desc = ', '.join(f'{u} {v}' for u, v in self.unseen[:5])
+            warnings.warn(
+                f'{self.ratio_file}: {len(self.unseen)} vertebra(e) never '
+                f'above ratio {self.min_ratio} (e.g. {desc}); they are left '
+                'out of the loss and get the prior at inference. Check the '
+                'stage-1 predictions of those studies, or lower min_ratio')
         return out
-
-    def get_data_info(self, idx):
-        info = super().get_data_info(idx)
-        info['img'] = np.stack([self.read_slice(info['uid'], n)
-                                for n in info['slice_numbers']])
-        return info

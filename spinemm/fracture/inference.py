@@ -1,0 +1,212 @@
+"""Run the two RSNA fracture stages on a DICOM series in memory.
+
+The same array steps as training (``spinemm.fracture.transforms``), fed from
+a series read once (``read_dicom_series``: ordered by position, so reversed
+numbering, mixed series and gaps are handled or refused there):
+
+1. every axial slice, head to foot, with its 2.5D neighbours -> stage 1 ->
+   visible ratios of C1..C7 and the C1-C7 box per slice;
+2. per vertebra, the evenly spaced slices of its longest visible run,
+   cropped to their predicted boxes -> stage 2 -> 8 probabilities.
+"""
+import os.path as osp
+import time
+import warnings
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
+
+from ..formats.rsna import RSNA_VERTEBRAE, vertebra_sequences
+from ..formats.verse_volumes import hu_window
+from ..io import read_dicom_series
+from ..registry import MODELS
+from .scoring import LABELS
+from .transforms import WINDOW, context_indices, crop_sequence, stack_slices
+
+
+def load_stage(config, checkpoint, device='cpu'):
+    """A stage model from its config and checkpoint, in eval mode; the
+    config is attached as ``model.cfg``."""
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+def pipeline_step(cfg, name):
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'].split('.')[-1] == name:
+            return step
+    raise ValueError(f'the config has no {name} step in its test pipeline')
+
+
+def _nearest_numbers(vol, files, numbers):
+    """Slice numbers of a resampled grid (head to foot): the number of the
+    file nearest to each grid slice along the slice axis."""
+    import pydicom
+
+    from ..io.volume import LPS_TO_RAS
+    axis = vol.affine[:3, 2] / np.linalg.norm(vol.affine[:3, 2])
+    n = vol.data.shape[2]
+    grid = vol.voxel_to_world(np.c_[np.zeros(n), np.zeros(n),
+                                    np.arange(n)]) @ axis
+    pos = []
+    for f in files:
+        ipp = np.array(pydicom.dcmread(f, stop_before_pixels=True)
+                       .ImagePositionPatient, float)
+        pos.append((LPS_TO_RAS[:3, :3] @ ipp) @ axis)
+    nearest = np.abs(grid[:, None] - np.array(pos)[None]).argmin(1)
+    return [numbers[i] for i in nearest][::-1]
+
+
+class StudySeries:
+    """An axial CT series, head to foot: ``hu`` (n, rows, cols) float32,
+    ``numbers`` the RSNA slice_number of each slice (the file stem where it
+    is a number, else the position 1..n from the head), ``spacing``
+    (column, row, slice) mm and ``reversed`` (numbers grow towards the
+    head)."""
+
+    def __init__(self, folder, **read_kwargs):
+        vol = read_dicom_series(folder, **read_kwargs)
+        # series order is by position along the slice normal: for an axial
+        # series (normal towards the head), inferior -> superior
+        data = np.asarray(vol.data).transpose(2, 1, 0)[::-1]
+        self.hu = np.ascontiguousarray(data, np.float32)
+        files = vol.meta['files'][::-1]
+        stems = [osp.splitext(osp.basename(f))[0] for f in files]
+        if all(s.isdigit() for s in stems):
+            numbers = [int(s) for s in stems]
+        else:
+            numbers = list(range(1, len(files) + 1))
+        # gaps='resample' gives a uniform grid with more slices than files:
+        # each grid slice takes the number of the nearest file
+        self.resampled = len(files) != len(self.hu)
+        if self.resampled:
+            numbers = _nearest_numbers(vol, files, numbers)
+        self.numbers = numbers
+        self.reversed = len(self.numbers) > 1 and \
+            self.numbers[0] > self.numbers[-1]
+        self.spacing = tuple(float(s) for s in vol.spacing)
+        self.folder = folder
+        self.volume = vol
+
+    def windowed(self, window=WINDOW):
+        return hu_window(self.hu, *window)
+
+
+@torch.no_grad()
+def predict_slices(model, slices_u8, batch_size=64):
+    """Stage 1 over every slice of a study.
+
+    Args:
+        slices_u8: (n, H, W) windowed slices, head to foot.
+
+    Returns:
+        ratios (n, 7), boxes (n, 4) x, y, w, h in pixels of the slices.
+    """
+    ds = model.cfg.test_dataloader.dataset
+    context = int(ds.get('context', 1))
+    image_size = pipeline_step(model.cfg, 'LoadRsnaSlice').get(
+        'image_size', 256)
+    n, h, w = slices_u8.shape
+    device = next(model.parameters()).device
+    ratios, boxes = [], []
+    for start in range(0, n, batch_size):
+        batch = [stack_slices(slices_u8[context_indices(k, n, context)],
+                              image_size)
+                 for k in range(start, min(n, start + batch_size))]
+        x = torch.from_numpy(np.stack(batch).transpose(0, 3, 1, 2).copy())
+        ks = torch.arange(start, start + len(batch), dtype=torch.float32)
+        samples = dict(position=ks / max(n - 1, 1))
+        r, b = model(x.float().div(255).to(device), samples, mode='tensor')
+        ratios.append(r.sigmoid().cpu().numpy())
+        boxes.append(b.sigmoid().cpu().numpy())
+    ratios, norm = np.concatenate(ratios), np.concatenate(boxes)
+    x0, y0 = norm[:, 0] * w, norm[:, 1] * h
+    x1, y1 = norm[:, 2] * w, norm[:, 3] * h
+    xywh = np.stack([x0, y0, np.clip(x1 - x0, 0, None),
+                     np.clip(y1 - y0, 0, None)], 1)
+    return ratios, xywh
+
+
+@torch.no_grad()
+def predict_fracture(model, slices_u8, ratios, boxes, uid=''):
+    """Stage 2 on one study.
+
+    Returns:
+        dict(probs (8,) [patient_overall, C1..C7], sequences (7 index arrays
+        or None), unseen (names of vertebrae without a sequence: they get
+        the model's prior, with a warning naming the study)).
+    """
+    ds = model.cfg.test_dataloader.dataset
+    step = pipeline_step(model.cfg, 'LoadRsnaSequences')
+    num_slices = int(ds.get('num_slices', 24))
+    min_ratio = float(ds.get('min_ratio', 0.5))
+    crop_size = int(step.get('crop_size', 128))
+    margin = float(step.get('margin', 0.15))
+    seqs = vertebra_sequences(ratios, num_slices, min_ratio)
+    crops = np.zeros((7, num_slices, crop_size, crop_size), np.uint8)
+    valid = np.zeros(7, np.float32)
+    for v, seq in enumerate(seqs):
+        if seq is None:
+            continue
+        crops[v] = crop_sequence(list(slices_u8[seq]), boxes[seq], crop_size,
+                                 margin)
+        valid[v] = 1
+    unseen = [RSNA_VERTEBRAE[v] for v in range(7) if not valid[v]]
+    if unseen:
+        warnings.warn(
+            f'study {uid}: stage 1 found no slice with {", ".join(unseen)} '
+            f'above ratio {min_ratio}; they get the prior probability. Check '
+            'that the series covers the cervical spine, or lower min_ratio '
+            'in the stage-2 config')
+    device = next(model.parameters()).device
+    x = torch.from_numpy(crops)[None, :, :, None].float().div(255)
+    samples = dict(valid=torch.from_numpy(valid)[None])
+    probs = model(x.to(device), samples, mode='predict')[0]['pred_probs']
+    return dict(probs=probs.numpy().astype(float), sequences=seqs,
+                unseen=unseen)
+
+
+class FracturePredictor:
+    """``FracturePredictor(s1_cfg, s1_ckpt, s2_cfg, s2_ckpt)(folder)`` ->
+    one study's result: uid, probabilities per label, the slices used per
+    vertebra, the stage-1 ratios and boxes, timings."""
+
+    def __init__(self, stage1_config, stage1_checkpoint, stage2_config,
+                 stage2_checkpoint, device='cpu', batch_size=64):
+        self.stage1 = load_stage(stage1_config, stage1_checkpoint, device)
+        self.stage2 = load_stage(stage2_config, stage2_checkpoint, device)
+        self.batch_size = batch_size
+        window = pipeline_step(self.stage1.cfg, 'LoadRsnaSlice').get(
+            'window', WINDOW)
+        window2 = pipeline_step(self.stage2.cfg, 'LoadRsnaSequences').get(
+            'window', WINDOW)
+        if tuple(window) != tuple(window2):
+            raise ValueError(f'stage 1 windows HU {tuple(window)} but stage '
+                             f'2 {tuple(window2)}: train them on one window')
+        self.window = tuple(window)
+
+    def __call__(self, folder, uid=None, **read_kwargs):
+        t0 = time.perf_counter()
+        study = StudySeries(folder, **read_kwargs)
+        uid = uid or osp.basename(osp.normpath(folder))
+        slices = study.windowed(self.window)
+        t1 = time.perf_counter()
+        ratios, boxes = predict_slices(self.stage1, slices, self.batch_size)
+        t2 = time.perf_counter()
+        out = predict_fracture(self.stage2, slices, ratios, boxes, uid)
+        t3 = time.perf_counter()
+        used = {}
+        for name, seq in zip(RSNA_VERTEBRAE, out['sequences']):
+            used[name] = None if seq is None else \
+                [study.numbers[k] for k in seq]
+        return dict(
+            uid=uid, study=study, probs=dict(zip(LABELS, out['probs'])),
+            prob_array=out['probs'], slices_used=used, unseen=out['unseen'],
+            ratios=ratios, boxes=boxes,
+            seconds=dict(load=t1 - t0, stage1=t2 - t1, stage2=t3 - t2))

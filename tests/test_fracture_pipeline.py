@@ -1,0 +1,186 @@
+"""The RSNA fracture pipeline end to end on phantom studies: stage-1 ratio
+files, study-folder inference, and what bad studies produce."""
+import csv
+import json
+import os
+import os.path as osp
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from conftest import ROOT, run_tool
+from spinemm.formats.rsna import RSNA_VERTEBRAE
+from spinemm.fracture.scoring import LABELS
+
+STAGE1 = osp.join(ROOT, 'configs', 'fracture',
+                  'rsna-stage1_r18-2.5d_phantom-cpu.py')
+STAGE2 = osp.join(ROOT, 'configs', 'fracture',
+                  'rsna-stage2_r18-gru_phantom-cpu.py')
+
+
+def _checkpoint(config, path):
+    """An untrained model's weights in a checkpoint file, as tools/train.py
+    writes them (the pipeline is tested, not the training)."""
+    from spinemm.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def checkpoints(tmp_path_factory):
+    d = tmp_path_factory.mktemp('ckpt')
+    return _checkpoint(STAGE1, d / 's1.pth'), _checkpoint(STAGE2, d / 's2.pth')
+
+
+@pytest.fixture(scope='module')
+def two_studies(tmp_path_factory):
+    from spinemm.phantoms import write_rsna_phantoms
+    root = str(tmp_path_factory.mktemp('rsna2') / 'rsna')
+    truth = write_rsna_phantoms(root, num_studies=2, seed=11,
+                                fracture_prob=0.3, reversed_every=2,
+                                spacing=1.5, progress=False)
+    return root, truth
+
+
+def test_study_series_runs_head_to_foot_whatever_the_numbering(
+        rsna_phantom_root):
+    from spinemm.formats.rsna_prepare import read_folds, read_slice_ratios
+    from spinemm.fracture.inference import StudySeries
+    ratios = read_slice_ratios(osp.join(rsna_phantom_root,
+                                        'slice_ratios.csv'))
+    folds = read_folds(osp.join(rsna_phantom_root, 'train_folds.csv'))
+    assert {r['reversed'] for r in folds.values()} == {0, 1}
+    for uid, row in folds.items():
+        s = StudySeries(osp.join(rsna_phantom_root, 'train_images', uid))
+        numbers, r = ratios[uid]
+        assert s.numbers == numbers.tolist()  # the ground truth's order
+        assert s.reversed == bool(row['reversed'])
+        # head to foot: C1 is seen above C7
+        assert np.argmax(r[:, 0]) < np.argmax(r[:, 6])
+
+
+def test_stage1_tool_writes_a_ratio_file_stage2_reads(rsna_phantom_root,
+                                                      checkpoints, tmp_path):
+    from spinemm.fracture import RsnaStudyDataset
+    out = tmp_path / 'pred.csv'
+    proc = run_tool(['python', 'tools/fracture_stage1_infer.py', STAGE1,
+                     checkpoints[0], rsna_phantom_root, '--out', str(out)])
+    assert proc.returncode == 0, proc.stderr
+    with open(osp.join(rsna_phantom_root, 'slice_ratios.csv')) as f:
+        truth_rows = list(csv.reader(f))
+    with open(out) as f:
+        pred_rows = list(csv.reader(f))
+    assert pred_rows[0] == truth_rows[0]  # the same columns
+    # every slice of every study, in the same (head-to-foot) order
+    assert [r[:2] for r in pred_rows[1:]] == [r[:2] for r in truth_rows[1:]]
+    values = np.array([[float(x) for x in r[2:9]] for r in pred_rows[1:]])
+    assert ((values >= 0) & (values <= 1)).all()
+    ds = RsnaStudyDataset(data_root=rsna_phantom_root, ratio_file=str(out),
+                          min_ratio=0.0, num_slices=4)
+    assert len(ds) == 5
+    # an existing file is kept unless --overwrite
+    proc = run_tool(['python', 'tools/fracture_stage1_infer.py', STAGE1,
+                     checkpoints[0], rsna_phantom_root, '--out', str(out)])
+    assert proc.returncode != 0 and '--overwrite' in proc.stderr
+
+
+def test_fracture_infer_writes_a_16_row_submission(two_studies, checkpoints,
+                                                   tmp_path):
+    from spinemm.fracture.submission import read_long_csv
+    root, truth = two_studies
+    out = tmp_path / 'out'
+    proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1,
+                     checkpoints[0], STAGE2, checkpoints[1],
+                     osp.join(root, 'train_images'), '--out-dir', str(out)])
+    assert proc.returncode == 0, proc.stderr
+    assert '2 of 2 studies predicted, 0 skipped' in proc.stdout
+    with open(out / 'submission.csv') as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ['row_id', 'fractured'] and len(rows) == 17
+    sub = read_long_csv(str(out / 'submission.csv'))
+    assert sorted(sub) == sorted((u, lab) for u in truth for lab in LABELS)
+    assert all(0 <= p <= 1 for p in sub.values())
+    for uid in truth:
+        info = json.loads((out / 'studies' / f'{uid}.json').read_text())
+        assert info['StudyInstanceUID'] == uid
+        assert set(info['vertebrae']) == set(RSNA_VERTEBRAE)
+        for name, v in info['vertebrae'].items():
+            assert v['probability'] == pytest.approx(sub[(uid, name)],
+                                                     abs=1e-5)
+            if not v['prior_used']:
+                assert len(v['slices_used']) == 24
+                files = os.listdir(osp.join(root, 'train_images', uid))
+                assert all(f'{n}.dcm' in files for n in v['slices_used'])
+        assert (out / 'pictures' / f'{uid}.png').stat().st_size > 1000
+    # one series folder works as well as a root of them
+    one = sorted(truth)[0]
+    proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1,
+                     checkpoints[0], STAGE2, checkpoints[1],
+                     osp.join(root, 'train_images', one), '--out-dir',
+                     str(tmp_path / 'one')])
+    assert proc.returncode == 0, proc.stderr
+    one_sub = read_long_csv(str(tmp_path / 'one' / 'submission.csv'))
+    assert one_sub == {k: v for k, v in sub.items() if k[0] == one}
+
+
+def test_bad_studies_are_skipped_and_named(two_studies, checkpoints,
+                                           tmp_path):
+    import pydicom
+    root, truth = two_studies
+    a, b = sorted(truth)
+    bad_root = tmp_path / 'studies'
+    shutil.copytree(osp.join(root, 'train_images'), bad_root)
+    # a: a slice of another series dropped in; b: a missing slice + a note
+    stray = pydicom.dcmread(sorted((bad_root / b).iterdir())[0])
+    stray.SeriesInstanceUID = '1.2.826.0.1.3680043.8.498.99'
+    stray.save_as(bad_root / a / '9999.dcm')
+    files = sorted((bad_root / b).iterdir(),
+                   key=lambda p: int(p.stem))
+    os.remove(files[len(files) // 2])
+    (bad_root / b / 'notes.txt').write_text('not a slice')
+    out = tmp_path / 'out'
+    proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1,
+                     checkpoints[0], STAGE2, checkpoints[1], str(bad_root),
+                     '--out-dir', str(out)])
+    assert proc.returncode == 0, proc.stderr
+    assert '0 of 2 studies predicted, 2 skipped' in proc.stdout
+    summary = json.loads((out / 'summary.json').read_text())
+    reasons = {f['uid']: f['reason'] for f in summary['failed']}
+    assert 'holds 2 series' in reasons[a]
+    assert 'gap' in reasons[b] and '--gaps resample' in reasons[b]
+    with open(out / 'submission.csv') as f:
+        assert len(list(csv.reader(f))) == 1  # header only: no guessed row
+    # with --gaps resample the study with a missing slice is predicted
+    proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1,
+                     checkpoints[0], STAGE2, checkpoints[1], str(bad_root),
+                     '--out-dir', str(out), '--gaps', 'resample',
+                     '--overwrite'])
+    assert proc.returncode == 0, proc.stderr
+    assert '1 of 2 studies predicted, 1 skipped' in proc.stdout
+
+
+def test_a_vertebra_stage1_never_sees_gets_the_prior_with_a_warning(
+        two_studies, checkpoints):
+    from spinemm.fracture.inference import (StudySeries, load_stage,
+                                            predict_fracture)
+    root, truth = two_studies
+    uid = sorted(truth)[0]
+    study = StudySeries(osp.join(root, 'train_images', uid))
+    model = load_stage(STAGE2, checkpoints[1])
+    n = len(study.numbers)
+    ratios = np.zeros((n, 7))
+    for v in range(6):  # C1..C6 seen on consecutive runs, C7 never
+        ratios[10 + 8 * v:18 + 8 * v, v] = 1.0
+    boxes = np.tile([5.0, 5.0, 20.0, 20.0], (n, 1))
+    with pytest.warns(UserWarning, match=f'study {uid}: stage 1 found no '
+                      'slice with C7'):
+        out = predict_fracture(model, study.windowed(), ratios, boxes, uid)
+    assert out['unseen'] == ['C7']
+    assert out['probs'][7] == pytest.approx(
+        float(model.unseen_prior[6]), abs=1e-6)
+    assert out['sequences'][0].tolist()[0] == 10
