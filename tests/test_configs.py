@@ -72,7 +72,8 @@ def test_every_type_resolves(path):
 
 
 def test_resolver_catches_an_unscoped_plugin():
-    cfg = Config.fromfile(CONFIGS[0])
+    from conftest import QUICKSTART
+    cfg = Config.fromfile(QUICKSTART)
     # inside an mmdet-scoped dict an unscoped spinemm type is not found
     cfg.model.roi_head.type = 'VertebraCocoDataset'
     assert ('cfg.model.roi_head', 'VertebraCocoDataset') in \

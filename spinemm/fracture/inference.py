@@ -27,10 +27,14 @@ from .transforms import WINDOW, context_indices, crop_sequence, stack_slices
 
 
 def load_stage(config, checkpoint, device='cpu'):
-    """A stage model from its config and checkpoint, in eval mode; the
-    config is attached as ``model.cfg``."""
+    """A stage model from its config and checkpoint (None: untrained), in
+    eval mode; the config is attached as ``model.cfg``. Built in the
+    config's default scope (spinemm's), whatever scope the process uses."""
+    from mmengine.registry import DefaultScope
     cfg = Config.fromfile(config) if isinstance(config, str) else config
-    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'spinemm')):
+        model = MODELS.build(cfg.model)
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     model.cfg = cfg
@@ -63,14 +67,27 @@ def _nearest_numbers(vol, files, numbers):
     return [numbers[i] for i in nearest][::-1]
 
 
+def is_nifti(path):
+    return str(path).endswith(('.nii', '.nii.gz'))
+
+
 class StudySeries:
     """An axial CT series, head to foot: ``hu`` (n, rows, cols) float32,
     ``numbers`` the RSNA slice_number of each slice (the file stem where it
     is a number, else the position 1..n from the head), ``spacing``
     (column, row, slice) mm and ``reversed`` (numbers grow towards the
-    head)."""
+    head).
+
+    ``folder`` is a DICOM series folder or a CT NIfTI file; a NIfTI volume
+    is put in the axial orientation of RSNA's series (('L', 'P', 'S'):
+    columns to the patient's left, rows posterior) and its slices are
+    numbered 1..n from the head.
+    """
 
     def __init__(self, folder, **read_kwargs):
+        if is_nifti(folder):
+            self._from_nifti(folder)
+            return
         vol = read_dicom_series(folder, **read_kwargs)
         # series order is by position along the slice normal: for an axial
         # series (normal towards the head), inferior -> superior
@@ -94,16 +111,33 @@ class StudySeries:
         self.folder = folder
         self.volume = vol
 
+    def _from_nifti(self, path):
+        from ..io import read_nifti, reorient
+        vol = reorient(read_nifti(path), ('L', 'P', 'S'))
+        data = np.asarray(vol.data, np.float32).transpose(2, 1, 0)[::-1]
+        self.hu = np.ascontiguousarray(data)
+        self.numbers = list(range(1, len(self.hu) + 1))
+        self.reversed = False
+        self.resampled = False
+        self.spacing = tuple(float(s) for s in vol.spacing)
+        self.folder = path
+        self.volume = vol
+
     def windowed(self, window=WINDOW):
         return hu_window(self.hu, *window)
 
 
 @torch.no_grad()
-def predict_slices(model, slices_u8, batch_size=64):
-    """Stage 1 over every slice of a study.
+def predict_slices(model, slices_u8, batch_size=64, stride=1):
+    """Stage 1 over the slices of a study.
 
     Args:
         slices_u8: (n, H, W) windowed slices, head to foot.
+        stride: run the model on every ``stride``-th slice (and the last)
+            and interpolate the ratios and boxes linearly in between: about
+            ``stride`` times faster; ratios and boxes change smoothly from
+            slice to slice (``benchmark_fracture.py`` measures the
+            difference).
 
     Returns:
         ratios (n, 7), boxes (n, 4) x, y, w, h in pixels of the slices.
@@ -113,19 +147,24 @@ def predict_slices(model, slices_u8, batch_size=64):
     image_size = pipeline_step(model.cfg, 'LoadRsnaSlice').get(
         'image_size', 256)
     n, h, w = slices_u8.shape
+    picks = np.unique(np.r_[np.arange(0, n, max(1, int(stride))), n - 1])
     device = next(model.parameters()).device
     ratios, boxes = [], []
-    for start in range(0, n, batch_size):
+    for start in range(0, len(picks), batch_size):
+        ks = picks[start:start + batch_size]
         batch = [stack_slices(slices_u8[context_indices(k, n, context)],
-                              image_size)
-                 for k in range(start, min(n, start + batch_size))]
+                              image_size) for k in ks]
         x = torch.from_numpy(np.stack(batch).transpose(0, 3, 1, 2).copy())
-        ks = torch.arange(start, start + len(batch), dtype=torch.float32)
-        samples = dict(position=ks / max(n - 1, 1))
+        samples = dict(position=torch.as_tensor(ks / max(n - 1, 1),
+                                                dtype=torch.float32))
         r, b = model(x.float().div(255).to(device), samples, mode='tensor')
         ratios.append(r.sigmoid().cpu().numpy())
         boxes.append(b.sigmoid().cpu().numpy())
     ratios, norm = np.concatenate(ratios), np.concatenate(boxes)
+    if len(picks) < n:
+        every = np.arange(n)
+        ratios = np.stack([np.interp(every, picks, c) for c in ratios.T], 1)
+        norm = np.stack([np.interp(every, picks, c) for c in norm.T], 1)
     x0, y0 = norm[:, 0] * w, norm[:, 1] * h
     x1, y1 = norm[:, 2] * w, norm[:, 3] * h
     xywh = np.stack([x0, y0, np.clip(x1 - x0, 0, None),
@@ -172,16 +211,51 @@ def predict_fracture(model, slices_u8, ratios, boxes, uid=''):
                 unseen=unseen)
 
 
+#: plausibility limits of stage 1's visible runs (mm along the slices): a
+#: cervical vertebra's run above ratio 0.5 is well under 40 mm, and C1 to C7
+#: spans about 100-140 mm in adults
+MAX_RUN_MM = 40.0
+MAX_SPAN_MM = 220.0
+
+
+def anatomy_problems(sequences, slice_mm):
+    """What is implausible about stage 1's vertebra runs (a list of
+    sentences; empty when nothing is): a run taller than a vertebra can
+    be, C1..C7 out of head-to-foot order, or a column longer than a
+    cervical spine. Such findings mean the study is not what the model
+    was trained on (another body region, another scanner), so its
+    probabilities should not be trusted."""
+    out = []
+    runs = {f'C{v + 1}': (int(s[0]), int(s[-1]))
+            for v, s in enumerate(sequences) if s is not None}
+    for name, (a, b) in runs.items():
+        if (b - a + 1) * slice_mm > MAX_RUN_MM:
+            out.append(f'{name} is seen over {(b - a + 1) * slice_mm:.0f} mm '
+                       f'(more than {MAX_RUN_MM:.0f} mm)')
+    names = sorted(runs, key=lambda n: int(n[1:]))
+    for upper, lower in zip(names, names[1:]):
+        if runs[lower][0] < runs[upper][0]:
+            out.append(f'{lower} starts above {upper}')
+    if names:
+        span = (runs[names[-1]][1] - runs[names[0]][0] + 1) * slice_mm
+        if span > MAX_SPAN_MM:
+            out.append(f'{names[0]}-{names[-1]} span {span:.0f} mm (more '
+                       f'than {MAX_SPAN_MM:.0f} mm)')
+    return out
+
+
 class FracturePredictor:
     """``FracturePredictor(s1_cfg, s1_ckpt, s2_cfg, s2_ckpt)(folder)`` ->
     one study's result: uid, probabilities per label, the slices used per
     vertebra, the stage-1 ratios and boxes, timings."""
 
     def __init__(self, stage1_config, stage1_checkpoint, stage2_config,
-                 stage2_checkpoint, device='cpu', batch_size=64):
+                 stage2_checkpoint, device='cpu', batch_size=64,
+                 stage1_stride=1):
         self.stage1 = load_stage(stage1_config, stage1_checkpoint, device)
         self.stage2 = load_stage(stage2_config, stage2_checkpoint, device)
         self.batch_size = batch_size
+        self.stage1_stride = stage1_stride
         window = pipeline_step(self.stage1.cfg, 'LoadRsnaSlice').get(
             'window', WINDOW)
         window2 = pipeline_step(self.stage2.cfg, 'LoadRsnaSequences').get(
@@ -197,10 +271,18 @@ class FracturePredictor:
         uid = uid or osp.basename(osp.normpath(folder))
         slices = study.windowed(self.window)
         t1 = time.perf_counter()
-        ratios, boxes = predict_slices(self.stage1, slices, self.batch_size)
+        ratios, boxes = predict_slices(self.stage1, slices, self.batch_size,
+                                       self.stage1_stride)
         t2 = time.perf_counter()
         out = predict_fracture(self.stage2, slices, ratios, boxes, uid)
         t3 = time.perf_counter()
+        problems = anatomy_problems(out['sequences'], study.spacing[2])
+        if problems:
+            warnings.warn(
+                f'study {uid}: stage 1\'s vertebra runs are implausible ('
+                + '; '.join(problems) + '): the study may not show the '
+                'cervical spine, or differ from the training data; do not '
+                'trust its probabilities')
         used = {}
         for name, seq in zip(RSNA_VERTEBRAE, out['sequences']):
             used[name] = None if seq is None else \
@@ -208,5 +290,5 @@ class FracturePredictor:
         return dict(
             uid=uid, study=study, probs=dict(zip(LABELS, out['probs'])),
             prob_array=out['probs'], slices_used=used, unseen=out['unseen'],
-            ratios=ratios, boxes=boxes,
+            ratios=ratios, boxes=boxes, anatomy_problems=problems,
             seconds=dict(load=t1 - t0, stage1=t2 - t1, stage2=t3 - t2))

@@ -17,26 +17,36 @@ from tqdm import tqdm
 
 from ..io.dicom_series import DicomSeriesError, _claims_dicom
 from ..utils import atomic_dir, atomic_write_json
-from .inference import FracturePredictor
+from .inference import FracturePredictor, is_nifti
 from .scoring import LABELS
 from .submission import write_long_csv
 from .visualize import draw_sagittal
 
 
+def _nifti_stem(name):
+    return name[:-7] if name.endswith('.nii.gz') else name[:-4]
+
+
 def list_studies(path):
-    """``[(uid, folder)]``: ``path`` itself when it holds DICOM files, else
-    each sub-folder (the RSNA ``test_images/`` layout)."""
+    """``[(uid, path)]``: ``path`` itself when it is a CT NIfTI file or holds
+    DICOM files, else each sub-folder (the RSNA ``test_images/`` layout) and
+    each NIfTI file in it."""
+    if osp.isfile(path) and is_nifti(path):
+        return [(_nifti_stem(osp.basename(path)), path)]
     if not osp.isdir(path):
-        raise FileNotFoundError(f'no such study folder or root: {path}')
+        raise FileNotFoundError(f'no such study folder, NIfTI file or root: '
+                                f'{path}')
     names = sorted(os.listdir(path))
     if any(osp.isfile(osp.join(path, n)) and _claims_dicom(osp.join(path, n))
            for n in names):
         return [(osp.basename(osp.normpath(path)), path)]
     subs = [(n, osp.join(path, n)) for n in names
             if osp.isdir(osp.join(path, n))]
+    subs += [(_nifti_stem(n), osp.join(path, n)) for n in names
+             if is_nifti(n) and osp.isfile(osp.join(path, n))]
     if not subs:
-        raise FileNotFoundError(f'{path}: neither DICOM files nor study '
-                                'folders inside')
+        raise FileNotFoundError(f'{path}: no DICOM files, study folders or '
+                                'NIfTI files inside')
     return subs
 
 
@@ -58,6 +68,7 @@ def _study_json(result):
         StudyInstanceUID=result['uid'], folder=study.folder,
         patient_overall=float(result['probs']['patient_overall']),
         vertebrae=per, num_slices=len(study.numbers),
+        anatomy_problems=result['anatomy_problems'],
         reversed_numbering=bool(study.reversed),
         spacing_mm=list(study.spacing),
         seconds={k: round(v, 3) for k, v in result['seconds'].items()})
@@ -65,7 +76,8 @@ def _study_json(result):
 
 def run_fracture_inference(stage1_config, stage1_checkpoint, stage2_config,
                            stage2_checkpoint, path, out_dir, device='cpu',
-                           overwrite=False, progress=True, **read_kwargs):
+                           overwrite=False, progress=True, stage1_stride=1,
+                           **read_kwargs):
     """Predict every study under ``path`` into ``out_dir`` (atomically).
 
     Returns:
@@ -73,8 +85,9 @@ def run_fracture_inference(stage1_config, stage1_checkpoint, stage2_config,
     """
     studies = list_studies(path)
     predictor = FracturePredictor(stage1_config, stage1_checkpoint,
-                                  stage2_config, stage2_checkpoint, device)
-    probs, failed, unseen, seconds = {}, [], [], []
+                                  stage2_config, stage2_checkpoint, device,
+                                  stage1_stride=stage1_stride)
+    probs, failed, unseen, seconds, implausible = {}, [], [], [], []
     with atomic_dir(out_dir, 'fracture-infer', overwrite,
                     inputs=[path]) as tmp:
         os.makedirs(osp.join(tmp, 'studies'))
@@ -92,6 +105,8 @@ def run_fracture_inference(stage1_config, stage1_checkpoint, stage2_config,
             for w in caught:
                 tqdm.write(f'warning: {w.message}')
             unseen += [(uid, v) for v in result['unseen']]
+            if result['anatomy_problems']:
+                implausible.append(uid)
             probs[uid] = result['prob_array']
             seconds.append(sum(result['seconds'].values()))
             atomic_write_json(osp.join(tmp, 'studies', f'{uid}.json'),
@@ -103,6 +118,7 @@ def run_fracture_inference(stage1_config, stage1_checkpoint, stage2_config,
         summary = dict(studies=len(studies), predicted=len(probs),
                        failed=[dict(uid=u, reason=r) for u, r in failed],
                        unseen=[dict(uid=u, vertebra=v) for u, v in unseen],
+                       implausible=implausible,
                        mean_seconds_per_study=float(np.mean(seconds))
                        if seconds else None)
         atomic_write_json(osp.join(tmp, 'summary.json'), summary, indent=1)

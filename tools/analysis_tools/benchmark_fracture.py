@@ -58,6 +58,9 @@ def main():
     p.add_argument('--spacing', type=float, nargs=3,
                    default=[0.5, 0.5, 0.6])
     p.add_argument('--device', default='cpu')
+    p.add_argument('--stage1-stride', type=int, default=1,
+                   help='stage 1 on every N-th slice (fracture_infer.py '
+                   '--stage1-stride)')
     p.add_argument('--repeats', type=int, default=2,
                    help='timed runs after one warm-up run')
     a = p.parse_args()
@@ -71,7 +74,8 @@ def main():
         print(f'wrote a {a.shape[0]}x{a.shape[1]}x{a.shape[2]} phantom study '
               f'in {time.perf_counter() - t:.1f} s')
         s1, s2 = a.stage1 + [None], a.stage2 + [None]
-        predictor = FracturePredictor(s1[0], s1[1], s2[0], s2[1], a.device)
+        predictor = FracturePredictor(s1[0], s1[1], s2[0], s2[1], a.device,
+                                      stage1_stride=a.stage1_stride)
         predictor(folder)  # warm-up
         runs = []
         for _ in range(a.repeats):
@@ -81,7 +85,7 @@ def main():
     mean = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
     total = sum(mean.values())
     print(f'device {a.device}, torch threads {torch.get_num_threads()}, '
-          f'{a.repeats} runs')
+          f'stage-1 stride {a.stage1_stride}, {a.repeats} runs')
     for k, v in mean.items():
         print(f'  {k:<7} {v:7.2f} s')
     print(f'seconds_per_study={total:.2f}')
