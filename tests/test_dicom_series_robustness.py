@@ -183,3 +183,22 @@ def test_report_lists_series_and_skips_label_maps(series, tmp_path):
     items, skipped = list_report_inputs(str(nii))
     assert items == [(str(nii / 'case_ct.nii.gz'), None)]
     assert len(skipped) == 2
+
+
+def test_jpeg_lossless_pixels_decode():
+    """JPEG Lossless (1.2.840.10008.1.2.4.70), the syntax of many RSNA 2022
+    studies, needs pylibjpeg-libjpeg: pydicom's own colour-bar file
+    decodes to its published bars exactly."""
+    import os
+
+    import pydicom
+    path = os.path.join(os.path.dirname(pydicom.__file__), 'data',
+                        'test_files', 'SC_rgb_jpeg_gdcm.dcm')
+    ds = pydicom.dcmread(path)
+    assert ds.file_meta.TransferSyntaxUID == '1.2.840.10008.1.2.4.70'
+    arr = ds.pixel_array
+    bars = [(255, 0, 0), (255, 128, 128), (0, 255, 0), (128, 255, 128),
+            (0, 0, 255), (128, 128, 255), (0, 0, 0), (64, 64, 64),
+            (192, 192, 192), (255, 255, 255)]
+    assert [tuple(int(v) for v in arr[r, 50]) for r in range(5, 100, 10)] \
+        == bars

@@ -1,4 +1,5 @@
 import csv
+import os
 import os.path as osp
 
 import numpy as np
@@ -132,7 +133,8 @@ def test_prepare_writes_folds_and_slice_ratios(prepared):
     from spinemm.formats.rsna_prepare import read_folds, read_slice_ratios
     root, out, truth, summary = prepared
     assert summary == dict(studies=2, with_segmentation=2, reversed=1,
-                           dropped=0, without_images=[], unlabelled=[])
+                           dropped=0, without_images=[], unlabelled=[],
+                           misaligned=[])
     folds = read_folds(osp.join(out, 'train_folds.csv'))
     labels = read_train_csv(osp.join(root, 'train.csv'))
     assert set(folds) == set(truth)
@@ -309,3 +311,30 @@ def test_prepare_reads_headers_only_and_names_left_out_studies(rsna,
     assert s['studies'] == 2 and s['with_segmentation'] == 2
     assert s['without_images'] == ['1.2.3.noimages']
     assert s['unlabelled'] == ['1.2.3.unlabelled']
+
+
+def test_prepare_refuses_a_segmentation_off_the_bone(rsna, tmp_path):
+    """A segmentation whose affine is wrong (shifted 40 mm) lands on soft
+    tissue and air: it is named and not used for slice targets."""
+    import shutil
+
+    import nibabel as nib
+
+    from spinemm.formats.rsna_prepare import prepare_rsna, read_folds
+    root, truth = rsna
+    copy = tmp_path / 'rsna'
+    shutil.copytree(root, copy)
+    uid = sorted(truth)[0]
+    path = copy / 'segmentations' / f'{uid}.nii'
+    img = nib.load(path)
+    data, affine = np.array(img.dataobj), img.affine.copy()
+    del img  # its data is memory-mapped from the file rewritten below
+    affine[:3, 3] += [40.0, 0.0, 0.0]
+    os.remove(path)
+    nib.save(nib.Nifti1Image(data, affine), path)
+    out = tmp_path / 'prepared'
+    with pytest.warns(UserWarning, match=f'do not lie on bone.*{uid}'):
+        s = prepare_rsna(str(copy), str(out), n_folds=2, progress=False)
+    assert s['misaligned'] == [uid] and s['with_segmentation'] == 1
+    assert read_folds(str(out / 'train_folds.csv'))[uid][
+        'has_segmentation'] == 0

@@ -45,16 +45,47 @@ def read_drop_list(path):
                 if line.split('#')[0].strip()]
 
 
-def prepare_rsna(root, out, n_folds=5, seed=42, drop=(), progress=True):
+#: a segmentation on the right voxels covers bone: the median HU under C1-C7
+#: of a cervical CT is several hundred (cortical + trabecular bone); a
+#: segmentation misplaced by a wrong affine covers soft tissue or air
+MIN_BONE_HU = 100.0
+
+
+def segmentation_median_hu(series, seg, num_slices=3):
+    """Median HU under the C1-C7 labels on the ``num_slices`` slices with
+    the most labelled voxels (only those slices are decoded)."""
+    import pydicom
+    counts = ((seg.data >= 1) & (seg.data <= 7)).sum(axis=(0, 1))
+    values = []
+    for k in np.argsort(counts)[::-1][:num_slices]:
+        if counts[k] == 0:
+            break
+        ds = pydicom.dcmread(series.meta['files'][k])
+        hu = ds.pixel_array.astype(np.float32) * float(
+            ds.get('RescaleSlope', 1.0)) + float(
+                ds.get('RescaleIntercept', 0.0))
+        mask = (seg.data[:, :, k] >= 1) & (seg.data[:, :, k] <= 7)
+        values.append(hu.T[mask])
+    return float(np.median(np.concatenate(values))) if values else \
+        float('nan')
+
+
+def prepare_rsna(root, out, n_folds=5, seed=42, drop=(), progress=True,
+                 check_alignment=True):
     """Write ``train_folds.csv`` and ``slice_ratios.csv`` (see module doc).
 
     Studies of train.csv without an image folder, and image folders that
     train.csv does not list, are left out with a warning naming them and
-    listed in the returned summary.
+    listed in the returned summary. With ``check_alignment`` a segmentation
+    must lie on bone once brought onto the series (median HU under C1-C7 on
+    its 3 fullest slices >= :data:`MIN_BONE_HU`, decoding only those
+    slices); one that does not (a wrong affine) is not used for the slice
+    targets (``has_segmentation`` 0), is named in a warning and listed as
+    ``misaligned``.
 
     Returns:
         dict(studies, with_segmentation, reversed, dropped, without_images,
-        unlabelled).
+        unlabelled, misaligned).
     """
     labels = read_train_csv(osp.join(root, 'train.csv'))
     images = osp.join(root, 'train_images')
@@ -78,11 +109,16 @@ def prepare_rsna(root, out, n_folds=5, seed=42, drop=(), progress=True):
         raise ValueError(f'drop list names studies not in train.csv: '
                          f'{unknown[:5]}')
     folds = assign_folds(labels, n_folds, seed, drop)
-    fold_rows, ratio_rows, n_seg, n_rev = [], [], 0, 0
+    fold_rows, ratio_rows, n_seg, n_rev, misaligned = [], [], 0, 0, []
     for uid in tqdm(sorted(folds), desc='RSNA studies', disable=not progress):
         series, seg = load_study(root, uid, pixels=False)
         rev = is_reversed(series)
         n_rev += rev
+        if seg is not None and check_alignment:
+            hu = segmentation_median_hu(series, seg)
+            if not hu >= MIN_BONE_HU:
+                misaligned.append((uid, hu))
+                seg = None
         fold_rows.append([uid] + [labels[uid][k] for k in TRAIN_COLUMNS[1:]]
                          + [folds[uid], int(rev), int(seg is not None)])
         if seg is None:
@@ -95,12 +131,20 @@ def prepare_rsna(root, out, n_folds=5, seed=42, drop=(), progress=True):
             box = ['' if np.isnan(v) else f'{v:g}' for v in boxes[k]]
             ratio_rows.append([uid, numbers[k]] +
                               [f'{r:.4f}' for r in ratios[k]] + box)
+    if misaligned:
+        desc = ', '.join(f'{u} ({h:.0f} HU)' for u, h in misaligned[:5])
+        warnings.warn(
+            f'{root}: {len(misaligned)} segmentation(s) do not lie on bone '
+            f'once placed on their series (median HU under C1-C7 below '
+            f'{MIN_BONE_HU:.0f}): {desc}; they are not used. If every study '
+            'is listed, the NIfTI affines and the DICOM geometry disagree: '
+            'report it with one study')
     _write_csv(osp.join(out, 'train_folds.csv'), FOLD_COLUMNS, fold_rows)
     _write_csv(osp.join(out, 'slice_ratios.csv'), RATIO_COLUMNS + BOX_COLUMNS,
                ratio_rows)
     return dict(studies=len(folds), with_segmentation=n_seg, reversed=n_rev,
                 dropped=len(drop), without_images=no_images,
-                unlabelled=unlabelled)
+                unlabelled=unlabelled, misaligned=[u for u, _ in misaligned])
 
 
 def read_folds(path):

@@ -25,7 +25,8 @@ def main():
           f'({s["dropped"]} dropped), {s["with_segmentation"]} with '
           f'segmentation, {s["reversed"]} in reverse slice order')
     for key, what in (('without_images', 'in train.csv without images'),
-                      ('unlabelled', 'in train_images/ without labels')):
+                      ('unlabelled', 'in train_images/ without labels'),
+                      ('misaligned', 'whose segmentation is not on bone')):
         if s[key]:
             print(f'left out {len(s[key])} study(ies) {what}: '
                   + ', '.join(s[key][:5]))
