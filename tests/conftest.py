@@ -44,6 +44,9 @@ def rsna_phantom_root(tmp_path_factory):
     write_rsna_phantoms(root, num_studies=5, seed=7, fracture_prob=0.3,
                         reversed_every=3, spacing=1.5, progress=False)
     prepare_rsna(root, root, n_folds=5, seed=0, progress=False)
+    from spinemm.fracture.masks import write_truth_masks
+    write_truth_masks(root, root, osp.join(root, 'truth_masks'),
+                      progress=False)
     return root
 
 

@@ -123,6 +123,9 @@ def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
         elif ds.get('type') in ('RsnaSliceDataset', 'RsnaStudyDataset'):
             ds.data_root = rsna_root
             ds.ratio_file = None  # the ground truth of the prepared root
+            for step in ds.pipeline:
+                if step.get('mask_dir'):  # the truth's masks (stage 1 ideal)
+                    step.mask_dir = osp.join(rsna_root, 'truth_masks')
         elif 'phantom2d' in ds.get('data_root', ''):
             ds.data_root = root
         elif ds.get('type') == 'spinemm.VertebraCocoDataset':
@@ -167,7 +170,12 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
     if rsna and cfg.train_dataloader.dataset.type == 'RsnaStudyDataset':
         assert len(dataset) == 4  # one study per item, 4 of 5 folds
         item = dataset[0]
-        assert item['inputs'].shape[:3] == (7, cfg.num_slices, 1)
+        masks = any(st.get('mask_dir') for st in
+                    cfg.train_dataloader.dataset.pipeline)
+        assert item['inputs'].shape[:3] == (7, cfg.num_slices, 1 + masks)
+        if masks:  # the mask channel is each vertebra's own (0 or 1)
+            m = item['inputs'][:, :, 1]
+            assert set(m.unique().tolist()) == {0.0, 1.0}
         assert item['data_samples']['gt_labels'].shape == (8, )
     elif rsna:  # a 2.5D slice per item, every n-th slice of 4 studies
         from spinemm.formats.rsna_prepare import read_slice_ratios

@@ -248,3 +248,61 @@ def test_fracture_infer_reads_real_studies(case, checkpoints, tmp_path):
     info = json.loads((out / 'studies' / f'{uid}.json').read_text())
     assert isinstance(info['anatomy_problems'], list)
     assert info['num_slices'] == len(study.numbers)
+
+
+SEG1 = osp.join(ROOT, 'configs', 'fracture',
+                'rsna-stage1-seg_pyramid-vnet_phantom-cpu.py')
+STAGE2_MASK = osp.join(ROOT, 'configs', 'fracture',
+                       'rsna-stage2_r18-attn-mask_phantom-cpu.py')
+
+
+@pytest.fixture(scope='module')
+def mask_checkpoints(tmp_path_factory):
+    from mmseg.apis import init_model
+    d = tmp_path_factory.mktemp('mask_ckpt')
+    torch.manual_seed(0)
+    from spinemm.formats.verse_slices import seg_classes
+    seg = init_model(SEG1, None, device='cpu')
+    # as tools/train.py saves it: the class names in the meta
+    meta = dict(dataset_meta=dict(classes=list(seg_classes('levels'))))
+    torch.save(dict(state_dict=seg.state_dict(), meta=meta), d / 'seg.pth')
+    return str(d / 'seg.pth'), _checkpoint(STAGE2_MASK, d / 's2m.pth')
+
+
+def test_mask_based_stage1_end_to_end(two_studies, mask_checkpoints,
+                                      checkpoints, tmp_path):
+    """The segmentation stage 1 writes a ratio file and per-study masks
+    that stage 2 reads; fracture_infer runs the pair; a pair that does not
+    match (masks vs none) is refused."""
+    from spinemm.formats.rsna_prepare import read_slice_ratios
+    from spinemm.fracture.inference import StudySeries
+    root, truth = two_studies
+    out = tmp_path / 'pred.csv'
+    proc = run_tool(['python', 'tools/fracture_stage1_infer.py', SEG1,
+                     mask_checkpoints[0], root, '--out', str(out)])
+    assert proc.returncode == 0, proc.stderr
+    ratios = read_slice_ratios(str(out))
+    for uid in truth:
+        study = StudySeries(osp.join(root, 'train_images', uid))
+        with np.load(tmp_path / 'pred_masks' / f'{uid}.npz') as f:
+            labels, numbers = f['labels'], f['numbers']
+        assert labels.shape == study.hu.shape
+        assert numbers.tolist() == study.numbers == ratios[uid][0].tolist()
+        # the ratios are those of the masks: C_v's pixels per slice / peak
+        counts = np.stack([(labels == v).sum((1, 2)) for v in range(1, 8)],
+                          1)
+        peak = np.maximum(counts.max(0), 1)
+        np.testing.assert_allclose(ratios[uid][1], counts / peak, atol=6e-5)
+    res = run_tool(['python', 'tools/fracture_infer.py', SEG1,
+                    mask_checkpoints[0], STAGE2_MASK, mask_checkpoints[1],
+                    osp.join(root, 'train_images'), '--out-dir',
+                    str(tmp_path / 'out')])
+    assert res.returncode == 0, res.stderr
+    with open(tmp_path / 'out' / 'submission.csv') as f:
+        assert len(list(csv.reader(f))) == 17
+    res = run_tool(['python', 'tools/fracture_infer.py', SEG1,
+                    mask_checkpoints[0], STAGE2, checkpoints[1],
+                    osp.join(root, 'train_images'), '--out-dir',
+                    str(tmp_path / 'mixed')])
+    assert res.returncode != 0
+    assert 'trained without stage-1 masks' in res.stderr

@@ -41,6 +41,27 @@ def load_stage(config, checkpoint, device='cpu'):
     return model.to(device).eval()
 
 
+def is_mask_stage1(config):
+    """True for a segmentation config (the mask-based stage 1: mmseg's
+    scope, one class per level), False for the slice model's."""
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    return cfg.get('default_scope') == 'mmseg'
+
+
+class MaskStage1:
+    """The mask-based stage 1: a VerSe-path segmentor on the study's volume
+    -> (ratios, boxes, labels head to foot), like ``predict_slices``."""
+
+    def __init__(self, config, checkpoint, device='cpu'):
+        from ..apis.volume_segment import VolumeSegmenter
+        self.segmenter = VolumeSegmenter(config, checkpoint, device=device)
+        self.cfg = self.segmenter.model.cfg
+
+    def __call__(self, volume):
+        from .masks import masks_from_labels
+        return masks_from_labels(self.segmenter(volume)['labels'])
+
+
 def pipeline_step(cfg, name):
     for step in cfg.test_dataloader.dataset.pipeline:
         if step['type'].split('.')[-1] == name:
@@ -172,9 +193,19 @@ def predict_slices(model, slices_u8, batch_size=64, stride=1):
     return ratios, xywh
 
 
+def uses_masks(model):
+    """Does a stage-2 model read stage-1 masks (a ``mask_dir`` in its
+    LoadRsnaSequences)?"""
+    return bool(pipeline_step(model.cfg, 'LoadRsnaSequences').get(
+        'mask_dir'))
+
+
 @torch.no_grad()
-def predict_fracture(model, slices_u8, ratios, boxes, uid=''):
+def predict_fracture(model, slices_u8, ratios, boxes, uid='', labels=None):
     """Stage 2 on one study.
+
+    ``labels`` (n, rows, cols), head to foot, are the mask-based stage 1's
+    vertebra labels; a stage 2 trained with masks needs them.
 
     Returns:
         dict(probs (8,) [patient_overall, C1..C7], sequences (7 index arrays
@@ -187,14 +218,22 @@ def predict_fracture(model, slices_u8, ratios, boxes, uid=''):
     min_ratio = float(ds.get('min_ratio', 0.5))
     crop_size = int(step.get('crop_size', 128))
     margin = float(step.get('margin', 0.15))
+    with_masks = uses_masks(model)
+    if with_masks and labels is None:
+        raise ValueError('this stage-2 model was trained on stage-1 masks '
+                         '(mask_dir in its pipeline): pair it with the '
+                         'segmentation stage 1')
     seqs = vertebra_sequences(ratios, num_slices, min_ratio)
-    crops = np.zeros((7, num_slices, crop_size, crop_size), np.uint8)
+    crops = np.zeros((7, num_slices) + ((2, ) if with_masks else (1, )) +
+                     (crop_size, crop_size), np.uint8)
     valid = np.zeros(7, np.float32)
     for v, seq in enumerate(seqs):
         if seq is None:
             continue
-        crops[v] = crop_sequence(list(slices_u8[seq]), boxes[seq], crop_size,
-                                 margin)
+        masks = [labels[k] == v + 1 for k in seq] if with_masks else None
+        out = crop_sequence(list(slices_u8[seq]), boxes[seq], crop_size,
+                            margin, masks)
+        crops[v] = out if with_masks else out[:, None]
         valid[v] = 1
     unseen = [RSNA_VERTEBRAE[v] for v in range(7) if not valid[v]]
     if unseen:
@@ -204,7 +243,7 @@ def predict_fracture(model, slices_u8, ratios, boxes, uid=''):
             'that the series covers the cervical spine, or lower min_ratio '
             'in the stage-2 config')
     device = next(model.parameters()).device
-    x = torch.from_numpy(crops)[None, :, :, None].float().div(255)
+    x = torch.from_numpy(crops)[None].float().div(255)
     samples = dict(valid=torch.from_numpy(valid)[None])
     probs = model(x.to(device), samples, mode='predict')[0]['pred_probs']
     return dict(probs=probs.numpy().astype(float), sequences=seqs,
@@ -252,12 +291,23 @@ class FracturePredictor:
     def __init__(self, stage1_config, stage1_checkpoint, stage2_config,
                  stage2_checkpoint, device='cpu', batch_size=64,
                  stage1_stride=1):
-        self.stage1 = load_stage(stage1_config, stage1_checkpoint, device)
+        self.masks = is_mask_stage1(stage1_config)
+        if self.masks:
+            self.stage1 = MaskStage1(stage1_config, stage1_checkpoint, device)
+        else:
+            self.stage1 = load_stage(stage1_config, stage1_checkpoint, device)
         self.stage2 = load_stage(stage2_config, stage2_checkpoint, device)
+        if uses_masks(self.stage2) != self.masks:
+            raise ValueError(
+                f'stage 2 ({stage2_config}) was trained '
+                f'{"with" if uses_masks(self.stage2) else "without"} stage-1 '
+                f'masks but stage 1 ({stage1_config}) '
+                f'{"gives" if self.masks else "does not give"} them')
         self.batch_size = batch_size
         self.stage1_stride = stage1_stride
-        window = pipeline_step(self.stage1.cfg, 'LoadRsnaSlice').get(
-            'window', WINDOW)
+        window = self.stage1.segmenter.hu_range if self.masks else \
+            pipeline_step(self.stage1.cfg, 'LoadRsnaSlice').get(
+                'window', WINDOW)
         window2 = pipeline_step(self.stage2.cfg, 'LoadRsnaSequences').get(
             'window', WINDOW)
         if tuple(window) != tuple(window2):
@@ -271,10 +321,15 @@ class FracturePredictor:
         uid = uid or osp.basename(osp.normpath(folder))
         slices = study.windowed(self.window)
         t1 = time.perf_counter()
-        ratios, boxes = predict_slices(self.stage1, slices, self.batch_size,
-                                       self.stage1_stride)
+        labels = None
+        if self.masks:
+            ratios, boxes, labels = self.stage1(study.volume)
+        else:
+            ratios, boxes = predict_slices(self.stage1, slices,
+                                           self.batch_size, self.stage1_stride)
         t2 = time.perf_counter()
-        out = predict_fracture(self.stage2, slices, ratios, boxes, uid)
+        out = predict_fracture(self.stage2, slices, ratios, boxes, uid,
+                               labels)
         t3 = time.perf_counter()
         problems = anatomy_problems(out['sequences'], study.spacing[2])
         if problems:

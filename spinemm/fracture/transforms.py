@@ -61,7 +61,16 @@ def crop_box(box, shape, margin):
     return max(x0, 0), max(y0, 0), min(x1, w_img), min(y1, h_img)
 
 
-def crop_sequence(slices, boxes, crop_size, margin=0.15):
+def mask_box(mask):
+    """(x, y, w, h) of a boolean mask's pixels, None when it is empty."""
+    rows, cols = np.nonzero(mask)
+    if not rows.size:
+        return None
+    return np.array([cols.min(), rows.min(), cols.max() + 1 - cols.min(),
+                     rows.max() + 1 - rows.min()], float)
+
+
+def crop_sequence(slices, boxes, crop_size, margin=0.15, masks=None):
     """Crop each slice of one vertebra's sequence to its box.
 
     Args:
@@ -69,22 +78,52 @@ def crop_sequence(slices, boxes, crop_size, margin=0.15):
         boxes: (N, 4) x, y, w, h per slice, NaN where the box is unknown
             (the median of the known boxes is used; the whole slice when
             none is known).
+        masks: optional list of (H, W) boolean masks of this vertebra (the
+            mask-based stage 1): a slice's crop is then the box of its mask
+            where the mask is not empty, and the cropped mask is a second
+            channel (0 / 255).
 
     Returns:
-        (N, crop_size, crop_size) uint8.
+        (N, crop_size, crop_size) uint8, or (N, 2, crop_size, crop_size)
+        with masks.
     """
-    boxes = np.asarray(boxes, float)
+    boxes = np.array(boxes, float)
+    if masks is not None:
+        for i, m in enumerate(masks):
+            b = mask_box(m)
+            if b is not None:
+                boxes[i] = b
     known = np.isfinite(boxes).all(1) & (boxes[:, 2] > 0)
     fallback = np.median(boxes[known], 0) if known.any() else None
     out = []
-    for img, box, ok in zip(slices, boxes, known):
+    for i, (img, box, ok) in enumerate(zip(slices, boxes, known)):
         x0, y0, x1, y1 = crop_box(box if ok else fallback, img.shape, margin)
-        patch = img[y0:y1, x0:x1]
-        if patch.size == 0:
-            patch = img
-        out.append(cv2.resize(patch, (crop_size, crop_size),
-                              interpolation=cv2.INTER_AREA))
+        if x1 <= x0 or y1 <= y0:
+            x0, y0, x1, y1 = 0, 0, img.shape[1], img.shape[0]
+        size = (crop_size, crop_size)
+        patch = cv2.resize(img[y0:y1, x0:x1], size,
+                           interpolation=cv2.INTER_AREA)
+        if masks is None:
+            out.append(patch)
+            continue
+        m = masks[i][y0:y1, x0:x1].astype(np.uint8) * 255
+        out.append(np.stack([patch, cv2.resize(
+            m, size, interpolation=cv2.INTER_NEAREST)]))
     return np.stack(out)
+
+
+def read_study_masks(mask_dir, uid):
+    """The mask-based stage 1's labels of a study: (labels (n, rows, cols)
+    uint8 head to foot, {slice_number: index})."""
+    path = osp.join(mask_dir, f'{uid}.npz')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{path}: no stage-1 masks for study {uid}; run '
+            'tools/fracture_stage1_infer.py with the segmentation config '
+            'over it')
+    with np.load(path) as f:
+        labels, numbers = f['labels'], f['numbers']
+    return labels, {int(n): i for i, n in enumerate(numbers)}
 
 
 @TRANSFORMS.register_module()
@@ -158,14 +197,21 @@ class LoadRsnaSequences(BaseTransform):
     ``RsnaStudyDataset``: 7 lists of slice numbers, with their boxes) and
     crop each slice to its box: ``img`` (7, N, S, S) uint8. A vertebra
     never seen (``valid`` 0) gets a blank sequence. Each file is read once
-    per study."""
+    per study.
+
+    ``mask_dir`` (the mask-based stage 1: ``<mask_dir>/<uid>.npz`` from
+    ``tools/fracture_stage1_infer.py`` with a segmentation config) crops
+    each slice to its vertebra's own mask and adds the mask as a second
+    channel: ``img`` (7, N, 2, S, S).
+    """
 
     def __init__(self, crop_size=64, margin=0.15, window=WINDOW,
-                 images='train_images'):
+                 images='train_images', mask_dir=None):
         self.crop_size = crop_size
         self.margin = margin
         self.window = tuple(window)
         self.images = images
+        self.mask_dir = mask_dir
 
     def transform(self, results):
         cache = {}
@@ -177,15 +223,21 @@ class LoadRsnaSequences(BaseTransform):
                                self.images), self.window)
             return cache[n]
 
+        labels = index = None
+        if self.mask_dir:
+            labels, index = read_study_masks(self.mask_dir, results['uid'])
         n_slices = results['num_slices']
-        out = np.zeros((len(results['sequences']), n_slices, self.crop_size,
-                        self.crop_size), np.uint8)
+        shape = (len(results['sequences']), n_slices) + \
+            ((2, ) if self.mask_dir else ()) + (self.crop_size, ) * 2
+        out = np.zeros(shape, np.uint8)
         for v, (numbers, boxes) in enumerate(zip(results['sequences'],
                                                  results['boxes'])):
             if numbers is None:
                 continue
+            masks = None if labels is None else \
+                [labels[index[n]] == v + 1 for n in numbers]
             out[v] = crop_sequence([get(n) for n in numbers], boxes,
-                                   self.crop_size, self.margin)
+                                   self.crop_size, self.margin, masks)
         results['img'] = out
         return results
 
@@ -207,13 +259,16 @@ class RsnaSequenceAugment(BaseTransform):
             img = img[..., ::-1]
         gain = 1 + np.random.uniform(-self.contrast, self.contrast)
         shift = np.random.uniform(-self.brightness, self.brightness)
-        results['img'] = np.clip(img * gain + shift, 0, 255).astype(np.uint8)
+        grey = img[:, :, 0] if img.ndim == 5 else img  # masks stay 0 / 255
+        grey[...] = np.clip(grey * gain + shift, 0, 255)
+        results['img'] = img.astype(np.uint8)
         return results
 
 
 @TRANSFORMS.register_module()
 class PackRsnaStudy(BaseTransform):
-    """``inputs`` (7, N, 1, S, S) float in [0, 1]; ``data_samples``: the 8
+    """``inputs`` (7, N, C, S, S) float in [0, 1] (C = 1, or 2 with
+    stage-1 masks); ``data_samples``: the 8
     labels [patient_overall, C1..C7] (``gt_labels``), ``valid`` (7,) 1 for
     a vertebra with a sequence, uid."""
 
@@ -226,5 +281,6 @@ class PackRsnaStudy(BaseTransform):
                 np.zeros(8) if labels is None else labels,
                 dtype=torch.float32),
             valid=torch.as_tensor(results['valid'], dtype=torch.float32))
-        return dict(inputs=img[:, :, None].float() / 255.0,
-                    data_samples=sample)
+        if img.ndim == 4:
+            img = img[:, :, None]
+        return dict(inputs=img.float() / 255.0, data_samples=sample)
