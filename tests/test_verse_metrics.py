@@ -165,8 +165,9 @@ def test_mask_centroids_identify_the_published_verse004_centroids():
     """Real VerSe labels (anjany/verse sample, CC BY-SA 4.0): centroids of
     the whole-vertebra masks, in world mm, identify every published
     centroid. The published ones are vertebral-body centroids, 9-15 mm
-    anterior of the whole-vertebra centroid, which is why the 3D metric
-    computes both sides' centroids from masks."""
+    anterior of the whole-vertebra centroid: VerSe-protocol scoring uses
+    body centroids (tests/test_body_centroids.py), mask centres are the
+    labelled alternative."""
     import glob
 
     from spinemm.formats.verse import centroids_to_world, read_verse_centroids

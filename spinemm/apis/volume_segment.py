@@ -145,16 +145,17 @@ class VolumeSegmenter:
 
 
 def instance_centroids(instances: Volume):
-    """``{label: (3,) world RAS+ mm}`` of each instance of a label volume."""
-    from ..evaluation.verse_metrics import label_centroids
-    voxel = label_centroids(instances.data)  # spacing 1: voxel coordinates
-    return {v: instances.voxel_to_world(c)[0] for v, c in voxel.items()}
+    """``{label: (3,) world RAS+ mm}``: the vertebral-body centroid of each
+    instance (what VerSe's ``*_ctd.json`` hold), see
+    :mod:`spinemm.evaluation.body_centroids`."""
+    from ..evaluation.body_centroids import body_centroids
+    return body_centroids(instances)
 
 
 def write_verse_prediction(result, out_dir, stem, direction=('P', 'I', 'R')):
     """Write a :class:`VolumeSegmenter` result as VerSe names it:
     ``<stem>_seg-vert_msk.nii.gz`` (labels on the CT's grid),
-    ``<stem>_seg-subreg_ctd.json`` (centroids in voxels of the mask
+    ``<stem>_seg-subreg_ctd.json`` (body centroids in voxels of the mask
     reoriented to ``direction``, as VerSe ships them) and
     ``<stem>_seg-vert_snapshot.png`` (the mid-sagittal slice with labels).
 

@@ -131,30 +131,52 @@ def identify(gt_centroids, pred_centroids, radius=ID_RADIUS_MM):
                 if distances else float('nan'))
 
 
-def evaluate_labels(pred, gt, spacing=(1.0, 1.0, 1.0), with_hd=True):
+def pooled_id_rate(results):
+    """VerSe's dataset id.rate: every scan's hits over every scan's
+    ground-truth vertebrae (``results``: :func:`identify` outputs); nan
+    when there are none. The per-scan mean is ``nanmean`` of their
+    ``id_rate`` and weighs a 4-vertebra scan like a 20-vertebra one."""
+    hits = sum(sum(r['hits'].values()) for r in results)
+    total = sum(len(r['hits']) for r in results)
+    return hits / total if total else float('nan')
+
+
+def evaluate_labels(pred, gt, spacing=(1.0, 1.0, 1.0), with_hd=True,
+                    centroids=None):
     """Every 3D metric of one case.
+
+    Args:
+        centroids: ``(gt, pred)`` centroid dicts ``{label: (3,) mm}`` (any
+            common frame) to identify with; default the centres of the
+            whole masks (not VerSe's protocol: VerSe's centroids are
+            vertebral-body centres, see :mod:`spinemm.seg.body_centroids`).
 
     Returns:
         dict(per_vertebra={label: dict(dice, hd95, hit, distance)},
         dice (binary: any vertebra), mean_dice, mean_hd95 (over finite
-        values), id_rate, mean_distance).
+        values), id_rate, mean_distance, identification=the
+        :func:`identify` result).
     """
     pred, gt = np.asarray(pred), np.asarray(gt)
     dice = vertebra_dice(pred, gt)
-    ident = identify(label_centroids(gt, spacing),
+    if centroids is None:
+        centroids = (label_centroids(gt, spacing),
                      label_centroids(pred, spacing))
+    ident = identify(*centroids)
     rows = {}
-    for v, dv in dice.items():
+    for v in sorted(set(dice) | set(ident['hits'])):
+        dv = dice.get(v, float('nan'))
         rows[v] = dict(dice=dv,
-                       hd95=hd95(pred == v, gt == v, spacing) if with_hd
-                       else float('nan'),
-                       hit=ident['hits'][v],
+                       hd95=hd95(pred == v, gt == v, spacing)
+                       if with_hd and v in dice else float('nan'),
+                       hit=ident['hits'].get(v, False),
                        distance=ident['distances'].get(v, float('nan')))
+    dices = [r['dice'] for r in rows.values() if np.isfinite(r['dice'])]
     hds = [r['hd95'] for r in rows.values() if np.isfinite(r['hd95'])]
     return dict(per_vertebra=rows,
                 dice=vertebra_dice(pred > 0, gt > 0, [1])[1],
-                mean_dice=float(np.mean(list(dice.values())))
-                if dice else float('nan'),
+                mean_dice=float(np.mean(dices)) if dices else float('nan'),
                 mean_hd95=float(np.mean(hds)) if hds else float('nan'),
                 id_rate=ident['id_rate'],
-                mean_distance=ident['mean_distance'])
+                mean_distance=ident['mean_distance'],
+                identification=ident)

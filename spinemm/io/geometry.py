@@ -25,6 +25,18 @@ def reorient(volume: Volume, codes=('R', 'A', 'S')) -> Volume:
     return Volume(np.ascontiguousarray(data), affine, meta)
 
 
+def axis_affine(codes, spacing):
+    """The 4x4 voxel-to-RAS+ affine of a grid whose axes point to ``codes``
+    (e.g. ``('I', 'P', 'R')``) with ``spacing`` mm, origin at voxel 0."""
+    axis = {'R': 0, 'L': 0, 'A': 1, 'P': 1, 'S': 2, 'I': 2}
+    spacing = np.broadcast_to(np.asarray(spacing, float), (3,))
+    affine = np.eye(4)
+    affine[:3, :3] = 0
+    for k, c in enumerate(codes):
+        affine[axis[c], k] = spacing[k] * (1 if c in 'RAS' else -1)
+    return affine
+
+
 def _set_geometry(img, affine):
     """Give a SimpleITK image (LPS+) the grid of a RAS+ affine."""
     rot_zoom = affine[:3, :3]

@@ -5,7 +5,10 @@
 one class volume per case on the served 1 mm grid, turns that into vertebra
 instances and scores it against the case's mask with
 :func:`spinemm.evaluation.verse_metrics.evaluate_labels`: per-vertebra Dice,
-HD95 (mm), VerSe id.rate and localisation distance. Slices the dataset does
+HD95 (mm), VerSe id.rate (body centroids against the case's published
+``*_ctd.json``, or the truth mask's body centroids without one; pooled over
+every vertebra as VerSe does, the per-scan mean beside it) and localisation
+distance. Slices the dataset does
 not serve count as background, so a test set for this metric lists every
 slice (``min_pixels=0, step=1``); a warning says when it does not.
 """
@@ -16,10 +19,12 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 
-from ..evaluation.verse_metrics import evaluate_labels
+from ..evaluation.body_centroids import body_centroids
+from ..evaluation.verse_metrics import evaluate_labels, pooled_id_rate
+from ..io import Volume, axis_affine
 from ..formats.verse import index_verse
 from ..formats.verse_slices import num_slices, put_slice
-from ..formats.verse_volumes import VerseCaseReader
+from ..formats.verse_volumes import SLICE_ORIENTATION, VerseCaseReader
 from ..registry import METRICS
 from .volume_labels import (class_labels, instances_from_classes,
                             relabel_by_overlap)
@@ -57,6 +62,19 @@ class VerseVolumeMetric(BaseMetric):
         self.min_voxels = max(1, round(min_volume_mm3 / spacing**3))
         self.with_hd = with_hd
 
+    def _centroids(self, served, pred):
+        """(true, predicted) body centroids in world mm of the served grid
+        (('I', 'P', 'R'), origin at voxel 0): the published ones where the
+        case has them."""
+        affine = axis_affine(SLICE_ORIENTATION, self.spacing)
+        gt = Volume(np.asarray(served['mask']), affine)
+        if served.get('centroids'):
+            truth = {v: gt.voxel_to_world(c)[0]
+                     for v, c in served['centroids'].items()}
+        else:
+            truth = body_centroids(gt)
+        return truth, body_centroids(Volume(pred, affine))
+
     def process(self, data_batch, data_samples):
         for s in data_samples:
             ct, plane, index = parse_slice_path(s['img_path'])
@@ -76,7 +94,8 @@ class VerseVolumeMetric(BaseMetric):
         for ct, slices in sorted(by_case.items()):
             if ct not in cases:
                 raise KeyError(f'{ct}: not a VerSe case under {self.data_root}')
-            gt = np.asarray(self.reader(cases[ct])['mask'])
+            served = self.reader(cases[ct])
+            gt = np.asarray(served['mask'])
             volume = np.zeros(gt.shape, np.uint8)
             plane = slices[0][0]
             for p, k, pred in slices:
@@ -89,7 +108,8 @@ class VerseVolumeMetric(BaseMetric):
             pred = instances_from_classes(volume, classes, self.min_voxels)
             if not levels:
                 pred = relabel_by_overlap(pred, gt)
-            r = evaluate_labels(pred, gt, self.spacing, self.with_hd)
+            r = evaluate_labels(pred, gt, self.spacing, self.with_hd,
+                                self._centroids(served, pred))
             if not levels:
                 r['id_rate'] = r['mean_distance'] = float('nan')
             rows.append(r)
@@ -105,8 +125,10 @@ class VerseVolumeMetric(BaseMetric):
             dice=float(np.mean([r['dice'] for r in rows])),
             vertebra_dice=float(np.mean([v['dice'] for v in per_vert])),
             hd95=float(np.mean(hds)) if hds else float('nan'),
-            # VerSe states id.rate per scan; this is its mean over scans
-            id_rate=float(np.nanmean([r['id_rate'] for r in rows]))
+            # VerSe's id.rate pools every vertebra of every scan
+            id_rate=pooled_id_rate([r['identification'] for r in rows])
+            if levels else float('nan'),
+            id_rate_per_scan=float(np.nanmean([r['id_rate'] for r in rows]))
             if levels else float('nan'),
             loc_distance=float(np.mean(dists)) if levels and dists
             else float('nan'),
