@@ -40,12 +40,13 @@ from mmengine.registry import Registry
 #: The sub-packages that register modules, per kind. A new module is found by
 #: its registry once its package is listed here.
 MODEL_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
-                  'spinemm.fracture']
+                  'spinemm.fracture', 'spinemm.volume3d']
 DATA_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
-                 'spinemm.fracture']
+                 'spinemm.fracture', 'spinemm.volume3d']
 
 
-#: the library each sub-package needs; others (spinemm.fracture, hooks) need
+#: the library each sub-package needs; others (spinemm.fracture,
+#: spinemm.volume3d, hooks) need
 #: none of the three
 LIBRARY_OF = {'spinemm.det': 'mmdet', 'spinemm.pose': 'mmpose',
               'spinemm.seg': 'mmseg'}

@@ -120,6 +120,19 @@ def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
             ds.data_root = verse_root
             ds.cache_dir = None
             ds.splits = None
+        elif ds.get('type') == 'VersePatchDataset':
+            # 3D patches read through an H5 cache built in the test's folder
+            ds.data_root = verse_root
+            ds.splits = None
+            ds.samples_per_case = 1
+            # SwinUNETR halves 5 times and normalises per instance: its
+            # bottleneck needs more than one voxel, so 64^3 for it
+            side = 64 if 'Swin' in cfg.model.network.type else 32
+            for step in ds.pipeline:
+                if step['type'] == 'LoadVersePatch':
+                    step.cache_dir = osp.join(str(work_dir), 'h5')
+                    step.patch_size = (side, ) * 3
+            cfg.model.test_cfg.roi_size = (side, ) * 3
         elif ds.get('type') in ('RsnaSliceDataset', 'RsnaStudyDataset'):
             ds.data_root = rsna_root
             ds.ratio_file = None  # the ground truth of the prepared root
@@ -186,6 +199,15 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         assert len(train) == 4
         assert len(dataset) == sum(-(-len(ratios[u][0]) // dataset.slice_stride)
                                    for u in train)
+    elif cfg.train_dataloader.dataset.type == 'VersePatchDataset':
+        import glob as _glob
+        item = dataset[0]
+        assert item['inputs'].shape == (1, ) + tuple(
+            cfg.model.test_cfg.roi_size)
+        assert 0 <= item['inputs'].min() and item['inputs'].max() <= 1
+        gt = item['data_samples'].gt_seg_map
+        assert int(gt.max()) < cfg.model.network.out_channels
+        assert _glob.glob(osp.join(str(tmp_path), 'h5', '*', '*.h5'))
     elif cfg.train_dataloader.dataset.type == 'spinemm.VerseSliceSegDataset':
         info = dataset.get_data_info(0)
         assert info['img'].shape[2] == 2 * dataset.context + 1 == \
@@ -220,6 +242,11 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
     assert torch.isfinite(torch.tensor(loss)) and loss > 0
     after = runner.model.state_dict()
     changed = [k for k, v in before.items() if not torch.equal(v, after[k])]
+    if cfg.model.type.endswith('VolumeSegmentor3D'):
+        # the network's first (encoder) and last (classifier) weights moved
+        params = [k for k, _ in runner.model.named_parameters()]
+        assert params[0] in changed and params[-1] in changed
+        return
     # the heads and the backbone were both updated by the step
     assert any(k.startswith(('backbone.', 'stage1.', 'encoder.'))
                for k in changed)

@@ -138,36 +138,6 @@ def test_seg_slices_binary_levels_and_2_5d(verse_root, tmp_path, arrays,
     assert 'gt_seg_map' in out['seg_fields']
 
 
-def test_crop_patch_matches_numpy_padding():
-    from spinemm.seg.datasets import crop_patch
-    vol = np.arange(5 * 6 * 7).reshape(5, 6, 7)
-    padded = np.pad(vol, 4, constant_values=-1)
-    for origin in [(-3, -2, -4), (2, 3, 4), (0, 0, 0), (4, 5, 6)]:
-        want = padded[origin[0] + 4:origin[0] + 8, origin[1] + 4:origin[1] + 8,
-                      origin[2] + 4:origin[2] + 8]
-        np.testing.assert_array_equal(crop_patch(vol, origin, (4, 4, 4), -1),
-                                      want)
-
-
-def test_patches_are_foreground_centred_and_cache_independent(verse_root,
-                                                              tmp_path):
-    from spinemm.seg.datasets import VersePatchDataset
-    kw = dict(data_root=verse_root, patch_size=(48, 48, 48),
-              samples_per_case=3, foreground_prob=1.0)
-    cached = VersePatchDataset(cache_dir=str(tmp_path), **kw)
-    plain = VersePatchDataset(**kw)
-    assert len(cached) == 6
-    np.random.seed(0)
-    a = cached[0]
-    np.random.seed(0)
-    b = plain[0]
-    assert a['origin'] == b['origin']
-    np.testing.assert_array_equal(a['gt_seg_map'], b['gt_seg_map'])
-    np.testing.assert_array_equal(a['inputs'], b['inputs'])
-    assert a['inputs'].shape == (1, 48, 48, 48)
-    assert (a['gt_seg_map'] > 0).any()
-
-
 def test_verse2coco_masks_decode_to_the_label_slices(verse_root, tmp_path,
                                                      arrays, case):
     out = str(tmp_path / 'coco')

@@ -1,4 +1,5 @@
-"""Segment whole CT volumes into labelled vertebrae with a spine_seg model.
+"""Segment whole CT volumes into labelled vertebrae with a spine_seg model
+(2D / 2.5D slices) or a verse3d model (3D patches, sliding window).
 
     python tools/verse_infer.py CONFIG CHECKPOINT INPUT [--out-dir out/]
 
@@ -9,6 +10,8 @@ CT's own grid), ``<stem>_seg-subreg_ctd.json`` (centroids, VerSe format) and
 ``<stem>_seg-vert_snapshot.png`` (mid-sagittal slice with the labels), plus
 ``timings.csv``. A model with one class per level writes VerSe labels; a
 binary model writes instance ids 1, 2, ... from head to foot.
+A 3D model can first crop the spine with a localizer (--localizer CONFIG
+--localizer-checkpoint CKPT: a binary verse3d model on a coarse grid).
 Score the masks with tools/analysis_tools/eval_verse.py. --out-dir may not
 be, lie in or hold the input (it would overwrite VerSe's own masks).
 """
@@ -17,8 +20,11 @@ import csv
 import glob
 import os.path as osp
 
+import numpy as np
+
 from spinemm.apis.inputs import prepare_out_dir
-from spinemm.apis.volume_segment import VolumeSegmenter, write_verse_prediction
+from spinemm.apis.volume_segment import (build_volume_segmenter,
+                                         write_verse_prediction)
 from spinemm.formats.verse import index_verse
 from spinemm.io import read_nifti
 from spinemm.utils import atomic_file, refusals_as_exit
@@ -59,21 +65,30 @@ def main():
     p.add_argument('--out-dir', default='outputs/verse')
     p.add_argument('--device', default='cpu')
     p.add_argument('--window', type=int, help='sliding-window side (px)')
-    p.add_argument('--overlap', type=float, default=0.25)
+    p.add_argument('--overlap', type=float,
+                   help='window overlap (default 0.25, 3D: the config\'s)')
     p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--localizer', help='3D models: config of a spine '
+                   'localizer that crops the CT first')
+    p.add_argument('--localizer-checkpoint')
     a = p.parse_args()
     cts = list_cts(a.input)
     with refusals_as_exit():  # e.g. a VerSe derivatives folder: the truth
         prepare_out_dir(a.out_dir, [a.input])
-    seg = VolumeSegmenter(a.config, a.checkpoint, a.device, a.window,
-                          a.overlap, a.batch_size)
+    if bool(a.localizer) != bool(a.localizer_checkpoint):
+        raise SystemExit('error: --localizer and --localizer-checkpoint '
+                         'go together')
+    seg = build_volume_segmenter(a.config, a.checkpoint, a.device, a.window,
+                                 a.overlap, a.batch_size, a.localizer,
+                                 a.localizer_checkpoint)
     rows = []
     for stem, path in cts:
         ct = read_nifti(path)
         result = seg(ct, progress=True)
         paths = write_verse_prediction(result, a.out_dir, stem)
         t = result['seconds']
-        n = len(set(result['instances'].data.ravel()) - {0})
+        n = int(np.count_nonzero(np.bincount(
+            result['instances'].data.ravel(), minlength=1)[1:]))
         print(f'{stem}: {n} vertebrae, shape {ct.data.shape}, '
               f'{t["total"]:.1f} s (network {t["network"]:.1f} s) -> '
               f'{paths[0]}')

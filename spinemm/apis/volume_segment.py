@@ -215,3 +215,22 @@ def draw_snapshot(result, path):
     from ..utils import atomic_file
     with atomic_file(path, '.png') as tmp:
         cv2.imwrite(tmp, out)
+
+
+def build_volume_segmenter(config, checkpoint, device='cpu', window=None,
+                           overlap=None, batch_size=8, localizer=None,
+                           localizer_checkpoint=None):
+    """The whole-CT segmenter a config asks for: a 3D patch model
+    (:class:`spinemm.volume3d.inference.VolumeSegmenter3D`, optionally with
+    a spine ``localizer``) or a 2D / 2.5D slice model
+    (:class:`VolumeSegmenter`). Both return the same result dict."""
+    from ..volume3d.inference import VolumeSegmenter3D, is_3d_config
+    if is_3d_config(config):
+        return VolumeSegmenter3D(config, checkpoint, device, localizer,
+                                 localizer_checkpoint, overlap=overlap,
+                                 sw_batch_size=batch_size)
+    if localizer:
+        raise ValueError('a spine localizer crops for 3D patch models only; '
+                         f'{config} is a slice model')
+    return VolumeSegmenter(config, checkpoint, device, window,
+                           0.25 if overlap is None else overlap, batch_size)

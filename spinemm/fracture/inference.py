@@ -16,29 +16,20 @@ import warnings
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
 
 from ..formats.rsna import RSNA_VERTEBRAE, vertebra_sequences
 from ..formats.verse_volumes import hu_window
 from ..io import read_dicom_series
-from ..registry import MODELS
 from .scoring import LABELS
 from .transforms import WINDOW, context_indices, crop_sequence, stack_slices
 
 
 def load_stage(config, checkpoint, device='cpu'):
     """A stage model from its config and checkpoint (None: untrained), in
-    eval mode; the config is attached as ``model.cfg``. Built in the
-    config's default scope (spinemm's), whatever scope the process uses."""
-    from mmengine.registry import DefaultScope
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope', 'spinemm')):
-        model = MODELS.build(cfg.model)
-    if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
-    model.cfg = cfg
-    return model.to(device).eval()
+    eval mode, built in the config's default scope (spinemm's);
+    :func:`spinemm.engine.model_loading.load_model`."""
+    from ..engine.model_loading import load_model
+    return load_model(config, checkpoint, device)
 
 
 def is_mask_stage1(config):

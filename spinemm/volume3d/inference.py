@@ -1,0 +1,156 @@
+"""Whole-CT inference of a 3D segmentor, optionally inside a spine crop.
+
+The CT goes onto the model's grid (('I', 'P', 'R'), the config's spacing:
+what the patches were cut from), HU are windowed as in training, MONAI's
+Gaussian-weighted sliding window covers the volume (AMP on CUDA), classes
+become vertebra instances and come back to the CT's grid - the result dict
+of :class:`spinemm.apis.volume_segment.VolumeSegmenter`, so
+``tools/verse_infer.py`` writes it the same way.
+
+With a ``localizer`` (a binary 3D segmentor trained at a coarse spacing,
+e.g. 4 mm: its softmax is the spine heatmap) the CT is first segmented
+coarsely, and only the box of the predicted spine (+ ``margin_mm``) is
+segmented at full resolution.
+"""
+import time
+
+import numpy as np
+import torch
+
+from ..formats.verse_slices import seg_classes
+from ..io import Volume, resample
+
+
+def _pipeline_step(cfg, name):
+    for dl in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        for step in cfg.get(dl, {}).get('dataset', {}).get('pipeline', []):
+            if step['type'].split('.')[-1] == name:
+                return step
+    raise ValueError(f'the config has no {name} step in its pipelines')
+
+
+class Model3D:
+    """A trained :class:`VolumeSegmentor3D` with what inference needs from
+    its config: spacing, HU window, classes."""
+
+    def __init__(self, config, checkpoint, device='cpu'):
+        from ..engine.model_loading import load_model
+        self.model = load_model(config, checkpoint, device)
+        cfg = self.model.cfg
+        load = _pipeline_step(cfg, 'LoadVersePatch')
+        pack = _pipeline_step(cfg, 'PackVolumeInputs')
+        self.spacing = float(load.get('spacing', 1.0))
+        self.window = tuple(pack.get('window', (-500.0, 1300.0)))
+        self.classes = seg_classes(load.get('mode', 'levels'))
+        self.device = torch.device(device)
+
+    def probabilities(self, hu, progress=False):
+        """(D, H, W) HU on the model grid -> (K, D, H, W) float32 softmax."""
+        from .transforms import hu_to_unit
+        x = torch.from_numpy(hu_to_unit(hu, self.window))[None, None]
+        x = x.to(self.device)
+        amp = self.device.type == 'cuda'
+        with torch.autocast('cuda', enabled=amp):
+            p = self.model.predict_volume(x, progress=progress)
+        return p[0].float().cpu().numpy()
+
+
+def spine_box(prob, threshold=0.5, margin_vox=0):
+    """Slices of the box around voxels with ``prob >= threshold`` (the
+    largest connected component), grown by ``margin_vox``; None if empty."""
+    from scipy import ndimage
+    mask = prob >= threshold
+    comps, n = ndimage.label(mask)
+    if n == 0:
+        return None
+    sizes = ndimage.sum(mask, comps, range(1, n + 1))
+    keep = comps == (int(np.argmax(sizes)) + 1)
+    idx = np.nonzero(keep)
+    return tuple(slice(max(int(i.min()) - margin_vox, 0),
+                       min(int(i.max()) + 1 + margin_vox, s))
+                 for i, s in zip(idx, mask.shape))
+
+
+class VolumeSegmenter3D:
+    """``VolumeSegmenter3D(config, checkpoint)(ct)`` -> the result dict of
+    :class:`~spinemm.apis.volume_segment.VolumeSegmenter` (labels on the
+    CT's grid, classes / instances on the model grid, grid_ct, levels,
+    seconds), plus ``crop`` (the box segmented, model-grid slices)."""
+
+    def __init__(self, config, checkpoint, device='cpu', localizer=None,
+                 localizer_checkpoint=None, margin_mm=20.0,
+                 min_volume_mm3=200.0, overlap=None, sw_batch_size=None):
+        self.seg = Model3D(config, checkpoint, device)
+        if overlap is not None:
+            self.seg.model.test_cfg['overlap'] = overlap
+        if sw_batch_size is not None:
+            self.seg.model.test_cfg['sw_batch_size'] = sw_batch_size
+        self.loc = Model3D(localizer, localizer_checkpoint, device) \
+            if localizer else None
+        self.margin_mm = margin_mm
+        self.classes = self.seg.classes
+        self.min_voxels = max(1, round(min_volume_mm3 / self.seg.spacing**3))
+
+    def localize(self, ct):
+        """The spine heatmap on the localizer's grid and the box it gives
+        on the segmentation grid (None: no spine found -> whole CT)."""
+        from ..apis.volume_segment import to_model_grid
+        coarse = to_model_grid(ct, self.loc.spacing)
+        heat = self.loc.probabilities(coarse.data.astype(np.float32))[1]
+        box = spine_box(heat, 0.5, 0)
+        if box is None:
+            return heat, coarse, None
+        # coarse voxel box -> world -> fine voxel box
+        lo = np.array([s.start for s in box], float) - 0.5
+        hi = np.array([s.stop for s in box], float) - 0.5
+        return heat, coarse, (lo, hi)
+
+    def __call__(self, ct: Volume, progress=False):
+        from ..apis.volume_segment import labels_to_ct, to_model_grid
+        from ..seg.volume_labels import class_labels, instances_from_classes
+        t0 = time.perf_counter()
+        grid = to_model_grid(ct, self.seg.spacing)
+        arr = grid.data.astype(np.float32)
+        crop = tuple(slice(0, s) for s in arr.shape)
+        t_loc = 0.0
+        if self.loc is not None:
+            tl = time.perf_counter()
+            _, coarse, box = self.localize(ct)
+            if box is not None:
+                world = coarse.voxel_to_world(np.stack(box))
+                fine = grid.world_to_voxel(world)
+                lo = np.floor(fine.min(0)).astype(int)
+                hi = np.ceil(fine.max(0)).astype(int) + 1
+                m = int(round(self.margin_mm / self.seg.spacing))
+                crop = tuple(slice(max(a - m, 0), min(b + m, s))
+                             for a, b, s in zip(lo, hi, arr.shape))
+            t_loc = time.perf_counter() - tl
+        t1 = time.perf_counter()
+        probs = self.seg.probabilities(arr[crop], progress)
+        classes = np.zeros(arr.shape, np.uint8)
+        classes[crop] = probs.argmax(0).astype(np.uint8)
+        t2 = time.perf_counter()
+        instances = instances_from_classes(classes, self.classes,
+                                           self.min_voxels)
+        labels = labels_to_ct(Volume(instances, grid.affine.copy()), ct)
+        t3 = time.perf_counter()
+        return dict(labels=labels,
+                    classes=Volume(classes, grid.affine.copy()),
+                    instances=Volume(instances, grid.affine.copy()),
+                    grid_ct=grid.data, crop=crop,
+                    levels=class_labels(self.classes) is not None,
+                    seconds=dict(resample=t1 - t0 - t_loc, localize=t_loc,
+                                 network=t2 - t1, postprocess=t3 - t2,
+                                 total=t3 - t0))
+
+
+def is_3d_config(config):
+    """True for a config whose model is a :class:`VolumeSegmentor3D`."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    return str(cfg.model.get('type', '')).split('.')[-1] == \
+        'VolumeSegmentor3D'
+
+
+__all__ = ['Model3D', 'VolumeSegmenter3D', 'spine_box', 'is_3d_config',
+           'resample']

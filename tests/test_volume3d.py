@@ -1,0 +1,264 @@
+"""The 3D VerSe path: patch loading (H5 cache = NIfTI), augmentation,
+SegFormer3D, the patch Dice metric against a direct count, the sliding window
+against a plain forward, and train -> verse_infer -> eval_verse through the
+stock tools with and without the spine-localizer crop."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, ok, run_tool
+from spinemm.formats.verse import index_verse
+from spinemm.phantoms import write_verse_phantoms
+
+UNET = osp.join(ROOT, 'configs', 'verse3d',
+                'unet3d_verse-phantom-levels-64_cpu.py')
+
+
+@pytest.fixture(scope='module')
+def verse_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('verse3d'))
+    write_verse_phantoms(root, release=2020, num_cases=2, seed=5,
+                         num_vertebrae=(3, 4), progress=False)
+    write_verse_phantoms(root, release=2020, num_cases=1, seed=5, split=1,
+                         num_vertebrae=(3, 4), progress=False)
+    return root
+
+
+def test_crop_patch_matches_numpy_padding():
+    from spinemm.volume3d import crop_patch
+    vol = np.arange(5 * 6 * 7).reshape(5, 6, 7)
+    padded = np.pad(vol, 4, constant_values=-1)
+    for origin in [(-3, -2, -4), (2, 3, 4), (0, 0, 0), (4, 5, 6)]:
+        want = padded[origin[0] + 4:origin[0] + 8, origin[1] + 4:origin[1] + 8,
+                      origin[2] + 4:origin[2] + 8]
+        np.testing.assert_array_equal(crop_patch(vol, origin, (4, 4, 4), -1),
+                                      want)
+
+
+def test_patches_are_foreground_centred_and_cache_independent(verse_root,
+                                                              tmp_path):
+    """The same draw through the H5 cache and from the NIfTI gives the same
+    patch; a deterministic loader repeats itself; the labels are the
+    case's own levels, read at the patch's place in the served volume."""
+    from spinemm.formats.verse_volumes import load_verse_case
+    from spinemm.volume3d import LoadVersePatch, VersePatchDataset
+    from spinemm.volume3d.transforms import crop_patch
+    ds = VersePatchDataset(verse_root, samples_per_case=3,
+                           splits=['dataset-01training'], lazy_init=False)
+    assert len(ds) == 6
+    kw = dict(patch_size=(48, 40, 32), foreground_prob=1.0, mode='levels')
+    cached = LoadVersePatch(cache_dir=str(tmp_path), **kw)
+    plain = LoadVersePatch(**kw)
+    info = ds.get_data_info(4)
+    np.random.seed(0)
+    a = cached(dict(info))
+    np.random.seed(0)
+    b = plain(dict(info))
+    assert a['origin'] == b['origin']
+    np.testing.assert_array_equal(a['img'], b['img'])
+    np.testing.assert_array_equal(a['gt_seg_map'], b['gt_seg_map'])
+    assert a['img'].shape == (48, 40, 32)
+    served = load_verse_case(info['case'])
+    raw = crop_patch(served['mask'].data, a['origin'], (48, 40, 32))
+    from spinemm.formats.verse_slices import level_classes, seg_classes
+    np.testing.assert_array_equal(
+        a['gt_seg_map'], level_classes(raw, seg_classes('levels')))
+    assert (a['gt_seg_map'] > 0).mean() > 0.02  # centred on a vertebra
+    fixed = LoadVersePatch(deterministic=True, **kw)
+    assert fixed(dict(info))['origin'] == fixed(dict(info))['origin']
+
+
+def test_patch_dataset_names_unlabelled_cases(verse_root, tmp_path):
+    import shutil
+
+    from mmengine.logging import MMLogger
+
+    from spinemm.volume3d import VersePatchDataset
+    root = tmp_path / 'mixed'
+    shutil.copytree(verse_root, root)
+    case = index_verse(str(root))[0]
+    import os
+    os.remove(case['mask'])
+    MMLogger.get_instance('mmengine')
+    ds = VersePatchDataset(str(root), samples_per_case=1, lazy_init=False)
+    assert case['stem'] not in {d['case']['stem'] for d in ds.data_list}
+    with pytest.raises(FileNotFoundError, match='no labelled VerSe case'):
+        VersePatchDataset(str(root), splits=['nope'], lazy_init=False)
+
+
+def test_random_spatial_identity_and_label_set():
+    """No rotation and unit scale: the coordinate map is the identity (the
+    patch comes back unchanged); a real draw keeps labels in the input's
+    label set (nearest neighbour, no blending across levels)."""
+    from spinemm.volume3d import RandomSpatial3D
+    rng = np.random.default_rng(0)
+    img = rng.normal(0, 300, (24, 20, 16)).astype(np.float32)
+    seg = np.zeros((24, 20, 16), np.uint8)
+    seg[4:12] = 20
+    seg[12:20] = 21
+    same = RandomSpatial3D(prob=1.0, max_rotate=0.0, scale_range=(1, 1))(
+        dict(img=img.copy(), gt_seg_map=seg.copy()))
+    np.testing.assert_allclose(same['img'], img, atol=1e-3)
+    np.testing.assert_array_equal(same['gt_seg_map'], seg)
+    np.random.seed(1)
+    moved = RandomSpatial3D(prob=1.0, max_rotate=15.0, elastic_sigma=3.0)(
+        dict(img=img.copy(), gt_seg_map=seg.copy()))
+    assert set(np.unique(moved['gt_seg_map'])) <= {0, 20, 21}
+    assert not np.array_equal(moved['gt_seg_map'], seg)
+
+
+def test_patch_dice_metric_against_a_direct_count():
+    from spinemm.volume3d import PatchDiceMetric
+    rng = np.random.default_rng(2)
+    samples, preds, gts = [], [], []
+    for _ in range(3):
+        gt = rng.integers(0, 4, (6, 7, 8))
+        pred = np.where(rng.random(gt.shape) < 0.7, gt,
+                        rng.integers(0, 4, gt.shape))
+        preds.append(pred)
+        gts.append(gt)
+        samples.append(dict(pred_seg_map=torch.from_numpy(pred),
+                            gt_seg_map=torch.from_numpy(gt),
+                            classes=('background', 'a', 'b', 'c')))
+    m = PatchDiceMetric()
+    m.process({}, samples)
+    out = m.compute_metrics(m.results)
+    P, G = np.concatenate(preds), np.concatenate(gts)
+    for c, name in enumerate(('a', 'b', 'c'), 1):
+        want = 2 * ((P == c) & (G == c)).sum() / ((P == c).sum() +
+                                                  (G == c).sum())
+        assert out[f'dice_{name}'] == pytest.approx(want)
+    assert out['dice'] == pytest.approx(np.mean(
+        [out['dice_a'], out['dice_b'], out['dice_c']]))
+    fg = 2 * ((P > 0) & (G > 0)).sum() / ((P > 0).sum() + (G > 0).sum())
+    assert out['fg_dice'] == pytest.approx(fg)
+
+
+def test_segformer3d_shapes_and_refusal():
+    from spinemm.volume3d import SegFormer3D
+    net = SegFormer3D(1, 5, embed_dims=(8, 16, 24, 32), heads=(1, 2, 3, 4),
+                      decoder_dim=16)
+    y = net(torch.zeros(2, 1, 32, 64, 32))
+    assert y.shape == (2, 5, 32, 64, 32)
+    with pytest.raises(ValueError, match='divisible by 32'):
+        net(torch.zeros(1, 1, 48, 32, 32))
+
+
+def test_sliding_window_on_one_window_equals_the_forward():
+    """A volume the size of the window: the Gaussian-weighted sliding window
+    is the network's own softmax (weights normalise away); on a larger
+    volume every voxel gets a distribution."""
+    from spinemm.registry import MODELS
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('spinemm'):
+        model = MODELS.build(dict(
+            type='VolumeSegmentor3D',
+            network=dict(type='MonaiUNet', spatial_dims=3, in_channels=1,
+                         out_channels=3, channels=(4, 8), strides=(2, )),
+            test_cfg=dict(roi_size=(16, 16, 16)))).eval()
+    x = torch.rand(1, 1, 16, 16, 16)
+    with torch.no_grad():
+        direct = model.network(x).softmax(1)
+    np.testing.assert_allclose(model.predict_volume(x), direct, atol=1e-5)
+    big = model.predict_volume(torch.rand(1, 1, 40, 23, 17))
+    assert big.shape == (1, 3, 40, 23, 17)
+    np.testing.assert_allclose(big.sum(1), 1.0, atol=1e-5)
+
+
+@pytest.fixture(scope='module')
+def tiny_3d_run(verse_root, tmp_path_factory):
+    """The UNet config (levels) and a binary 4 mm localizer, each trained
+    for 3 iterations on 32^3 patches."""
+    tmp = tmp_path_factory.mktemp('v3d_run')
+    root = verse_root + '/'
+    common = f'''
+data_root = {root!r}
+cache_dir = {str(tmp / 'h5')!r}
+train_dataloader = dict(num_workers=0, persistent_workers=False,
+                        dataset=dict(data_root=data_root, samples_per_case=2,
+                                     pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, persistent_workers=False,
+                      dataset=dict(data_root=data_root, samples_per_case=1,
+                                   pipeline=val_pipeline))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=3, val_interval=3)
+param_scheduler = []
+default_hooks = dict(checkpoint=dict(interval=3), logger=dict(interval=1))
+'''
+    runs = {}
+    for name, mode, spacing, out in (('seg', 'levels', 1.0, 28),
+                                     ('loc', 'binary', 4.0, 2)):
+        cfg = tmp / f'{name}.py'
+        cfg.write_text(f'''
+_base_ = {UNET!r}
+_p = (32, 32, 32)
+train_pipeline = [
+    dict(type='LoadVersePatch', patch_size=_p, mode={mode!r},
+         spacing={spacing}, cache_dir={str(tmp / 'h5')!r}),
+    dict(type='PackVolumeInputs'),
+]
+val_pipeline = [
+    dict(type='LoadVersePatch', patch_size=_p, mode={mode!r},
+         spacing={spacing}, cache_dir={str(tmp / 'h5')!r},
+         deterministic=True),
+    dict(type='PackVolumeInputs'),
+]
+model = dict(network=dict(out_channels={out}, channels=(4, 8, 16)),
+             test_cfg=dict(roi_size=_p))
+{common}''')
+        work = tmp / name
+        log = ok(run_tool(['python', 'tools/train.py', str(cfg),
+                           '--work-dir', str(work)]))
+        runs[name] = dict(cfg=str(cfg), ckpt=str(work / 'iter_3.pth'),
+                          log=log, work=work)
+    return runs
+
+
+def test_training_validates_and_keeps_best_and_last(tiny_3d_run):
+    run = tiny_3d_run['seg']
+    assert 'patch/dice' in run['log'] and 'patch/fg_dice' in run['log']
+    files = {p.name for p in run['work'].iterdir()}
+    assert any(f.startswith('best_patch_dice_iter_') for f in files)
+    assert 'iter_3.pth' in files
+
+
+@pytest.mark.parametrize('crop', [False, True])
+def test_verse_infer_and_eval_with_a_3d_model(tiny_3d_run, verse_root,
+                                              tmp_path, crop):
+    """tools/verse_infer.py takes the 3D config (and a localizer): masks on
+    the CT's grid, body-centroid json, timings with the localize time;
+    eval_verse scores them under the VerSe protocol."""
+    from spinemm.io import read_nifti
+    seg, loc = tiny_3d_run['seg'], tiny_3d_run['loc']
+    val = osp.join(verse_root, 'dataset-02validation')
+    out = tmp_path / 'pred'
+    cmd = ['python', 'tools/verse_infer.py', seg['cfg'], seg['ckpt'], val,
+           '--out-dir', str(out)]
+    if crop:
+        cmd += ['--localizer', loc['cfg'], '--localizer-checkpoint',
+                loc['ckpt']]
+    text = ok(run_tool(cmd))
+    assert '1 CT(s) segmented' in text
+    case = index_verse(val)[0]
+    ct = read_nifti(case['ct'])
+    mask = read_nifti(str(out / f'{case["stem"]}_seg-vert_msk.nii.gz'))
+    assert mask.data.shape == ct.data.shape
+    assert np.allclose(mask.affine, ct.affine)
+    timings = (out / 'timings.csv').read_text()
+    assert 'localize_s' in timings.splitlines()[0]
+    text = ok(run_tool(['python', 'tools/analysis_tools/eval_verse.py',
+                        str(out), val, '--no-hd']))
+    assert 'pooled over vertebrae' in text and 'body centroids' in text
+
+
+def test_localizer_without_its_checkpoint_is_refused(tiny_3d_run, verse_root,
+                                                     tmp_path):
+    seg = tiny_3d_run['seg']
+    r = run_tool(['python', 'tools/verse_infer.py', seg['cfg'], seg['ckpt'],
+                  verse_root, '--out-dir', str(tmp_path / 'o'),
+                  '--localizer', seg['cfg']])
+    assert r.returncode != 0
+    assert '--localizer-checkpoint' in r.stderr
+
