@@ -14,6 +14,7 @@ background.
 """
 import csv
 import glob
+import os
 import os.path as osp
 
 import numpy as np
@@ -114,5 +115,73 @@ def read_totalseg(path, label_csv=None):
     return out
 
 
+
+
+def totalseg_to_verse_root(cases, out, split='dataset-verse19test',
+                           label_csv=None, min_volume_ml=2.0,
+                           overwrite=False):
+    """Write CTs with TotalSegmentator labels in the VerSe 2019 layout, so
+    ``tools/verse_infer.py`` and ``tools/analysis_tools/eval_verse.py`` take
+    them unchanged.
+
+    Args:
+        cases: list of (subject, ct path, TotalSegmentator output path).
+        min_volume_ml: vertebrae smaller than this (cut by the field of
+            view) stay in the mask but get no centroid (their body centroid
+            would be wherever the cut is).
+
+    For each subject: ``rawdata/sub-<s>/sub-<s>_ct.nii.gz`` (int16 HU),
+    ``derivatives/sub-<s>/sub-<s>_seg-vert_msk.nii.gz`` (VerSe labels on the
+    CT's grid) and ``..._seg-subreg_ctd.json`` (body centroids of the truth
+    mask, :mod:`spinemm.evaluation.body_centroids`: TotalSegmentator ships
+    no centroids). ``out`` is written atomically; returns per subject
+    dict(levels=[...], without_centroid=[...]).
+    """
+    from ..evaluation.body_centroids import body_centroids
+    from ..io import reorient, resample_to, write_nifti
+    from ..utils import atomic_dir
+    from .verse import write_verse_centroids
+    report = {}
+    with atomic_dir(out, 'totalseg-verse', overwrite,
+                    inputs=[c[1] for c in cases]) as tmp:
+        for subject, ct_path, seg_path in cases:
+            ct = read_nifti(ct_path)
+            data = np.asarray(ct.data)
+            if not np.isfinite(data).all():
+                raise ValueError(f'{ct_path}: NaN/inf voxels')
+            labels = read_totalseg(seg_path, label_csv)
+            if labels.data.shape != data.shape or \
+                    not np.allclose(labels.affine, ct.affine, atol=1e-3):
+                # another grid: onto the CT's by world position
+                labels = resample_to(labels, ct, is_label=True)
+                labels = Volume(labels.data.astype(np.uint8), ct.affine)
+            stem = f'sub-{subject}'
+            raw = osp.join(tmp, split, 'rawdata', stem)
+            der = osp.join(tmp, split, 'derivatives', stem)
+            os.makedirs(raw)
+            os.makedirs(der)
+            write_nifti(Volume(np.round(data).astype(np.int16), ct.affine),
+                        osp.join(raw, f'{stem}_ct.nii.gz'))
+            write_nifti(Volume(labels.data, ct.affine),
+                        osp.join(der, f'{stem}_seg-vert_msk.nii.gz'))
+            voxel_ml = float(np.prod(ct.spacing)) / 1000.0
+            counts = np.bincount(labels.data.ravel(), minlength=29)
+            small = [v for v in range(1, len(counts))
+                     if 0 < counts[v] * voxel_ml < min_volume_ml]
+            kept = Volume(np.where(np.isin(labels.data, small), 0,
+                                   labels.data).astype(np.uint8), ct.affine)
+            centres = body_centroids(kept)
+            oriented = reorient(kept, ('P', 'I', 'R'))
+            write_verse_centroids(
+                osp.join(der, f'{stem}_seg-subreg_ctd.json'), ('P', 'I', 'R'),
+                [dict(label=v, voxel=oriented.world_to_voxel(p)[0])
+                 for v, p in sorted(centres.items())])
+            report[subject] = dict(
+                levels=[VERSE_LEVELS[v] for v in range(1, len(counts))
+                        if counts[v] and v in VERSE_LEVELS],
+                without_centroid=[VERSE_LEVELS.get(v, str(v)) for v in small])
+    return report
+
+
 __all__ = ['TOTALSEG_V2_SPINE', 'verse_label_of', 'read_label_table',
-           'totalseg_to_verse', 'read_totalseg']
+           'totalseg_to_verse', 'read_totalseg', 'totalseg_to_verse_root']

@@ -10,6 +10,30 @@ from mmengine.structures import BaseDataElement
 from ..registry import MODELS
 
 
+def present_dice_loss(logits, labels, eps=1e-5):
+    """1 - soft Dice over the batch (sums over every patch, as nnU-Net's
+    batch Dice), averaged over the foreground classes present in the
+    batch's labels.
+
+    With one class per vertebral level a patch holds 2-4 of 27 levels;
+    MONAI's DiceLoss averages over every class, and an absent class scores
+    Dice ~0 whenever its softmax mass is not exactly zero, so ~90 % of that
+    loss is a constant (measured: 0.957 after 160 iterations while the
+    cross-entropy fell from 3.4 to 0.45). Returns 0 for a batch of
+    background only (cross-entropy still trains it)."""
+    probs = logits.float().softmax(1)
+    onehot = F.one_hot(labels, logits.shape[1]).movedim(-1, 1).float()
+    dims = (0, ) + tuple(range(2, logits.ndim))
+    inter = (probs * onehot).sum(dims)
+    denom = probs.sum(dims) + onehot.sum(dims)
+    present = onehot.sum(dims) > 0
+    present[0] = False
+    if not present.any():
+        return logits.sum() * 0.0
+    dice = (2 * inter + eps) / (denom + eps)
+    return 1.0 - dice[present].mean()
+
+
 @MODELS.register_module()
 class VolumeDataPreprocessor(BaseDataPreprocessor):
     """Stacks ``inputs`` (lists of (C, D, H, W) tensors, all one shape) into
@@ -33,8 +57,8 @@ class VolumeSegmentor3D(BaseModel):
     """Args:
         network: config of the network; its ``out_channels`` is the number
             of classes (index 0 background).
-        loss_dice / loss_ce: weights of MONAI's soft Dice (softmax, one-hot
-            labels, background included) and of cross-entropy.
+        loss_dice / loss_ce: weights of the soft Dice (:func:`present_dice_loss`)
+            and of cross-entropy.
         test_cfg: ``roi_size`` (the sliding window, default the training
             patch), ``sw_batch_size``, ``overlap``, ``mode`` ('gaussian').
     """
@@ -45,10 +69,8 @@ class VolumeSegmentor3D(BaseModel):
             data_preprocessor = dict(type='spinemm.VolumeDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        from monai.losses import DiceLoss
         self.network = MODELS.build(network)
         self.num_classes = int(network['out_channels'])
-        self.dice = DiceLoss(to_onehot_y=True, softmax=True)
         self.w_dice, self.w_ce = loss_dice, loss_ce
         self.test_cfg = dict(sw_batch_size=2, overlap=0.25, mode='gaussian')
         self.test_cfg.update(test_cfg or {})
@@ -65,8 +87,8 @@ class VolumeSegmentor3D(BaseModel):
             if int(labels.max()) >= self.num_classes:
                 raise ValueError(f'label {int(labels.max())} >= '
                                  f'out_channels {self.num_classes}')
-            return dict(loss_dice=self.w_dice * self.dice(logits,
-                                                          labels[:, None]),
+            return dict(loss_dice=self.w_dice * present_dice_loss(logits,
+                                                                  labels),
                         loss_ce=self.w_ce * F.cross_entropy(logits, labels))
         if mode == 'predict':
             probs = self.predict_volume(inputs)
