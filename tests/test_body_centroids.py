@@ -190,3 +190,39 @@ def test_totalsegmentator_per_class_folder_and_bad_tables(tmp_path):
     csv_path.write_text('structure,id\nliver,31\n')
     with pytest.raises(ValueError, match='ml.nii.gz: no vertebra class'):
         read_totalseg(str(tmp_path / 'ml.nii.gz'), str(csv_path))
+
+
+@needs_real
+def test_totalseg2verse_writes_a_verse_root(tmp_path):
+    """TotalSegmentator's own example CT and labels (Apache-2.0) through
+    the converter: a VerSe root that index_verse reads, the CT's HU as
+    int16, VerSe labels T11-L2 on the CT's grid, and a centroid json for
+    the vertebrae that are not cut off (T11: 70 voxels of 27 mm^3)."""
+    import nibabel as nib
+
+    from conftest import ok, run_tool
+    from spinemm.formats.verse import index_verse, read_verse_centroids
+    from spinemm.io import read_nifti
+    d = osp.join(REAL, 'totalseg_ct')
+    out = tmp_path / 'root'
+    text = ok(run_tool(['python', 'tools/dataset_converters/totalseg2verse.py',
+                        str(out), '--case', 'ex', f'{d}/example_ct_sm.nii.gz',
+                        f'{d}/example_seg.nii.gz']))
+    assert 'no centroid (cut off): T11' in text
+    case = index_verse(str(out))[0]
+    assert case['stem'] == 'sub-ex' and case['mask'] and case['centroids']
+    ct_in = np.asarray(nib.load(f'{d}/example_ct_sm.nii.gz').dataobj)
+    ct = read_nifti(case['ct'])
+    assert ct.data.dtype == np.int16
+    np.testing.assert_array_equal(ct.data, np.round(ct_in))
+    mask = read_nifti(case['mask'])
+    raw = np.asarray(nib.load(f'{d}/example_seg.nii.gz').dataobj)
+    for ts, verse in ((33, 18), (32, 19), (31, 20), (30, 21)):
+        assert ((raw == ts) == (mask.data == verse)).all()
+    ctd = read_verse_centroids(case['centroids'])
+    assert [c['label'] for c in ctd['centroids']] == [19, 20, 21]
+    # refused: writing over it again without --overwrite
+    again = run_tool(['python', 'tools/dataset_converters/totalseg2verse.py',
+                      str(out), '--case', 'ex', f'{d}/example_ct_sm.nii.gz',
+                      f'{d}/example_seg.nii.gz'])
+    assert again.returncode != 0 and str(out) in again.stderr

@@ -55,20 +55,21 @@ class Model3D:
         return p[0].float().cpu().numpy()
 
 
-def spine_box(prob, threshold=0.5, margin_vox=0):
-    """Slices of the box around voxels with ``prob >= threshold`` (the
-    largest connected component), grown by ``margin_vox``; None if empty."""
+def spine_box(prob, threshold=0.5, min_fraction=0.05):
+    """Slices of the box around the voxels with ``prob >= threshold``,
+    leaving out connected components smaller than ``min_fraction`` of the
+    largest (specks; the vertebrae themselves are separate components,
+    discs lie between them); None if nothing is found."""
     from scipy import ndimage
     mask = prob >= threshold
     comps, n = ndimage.label(mask)
     if n == 0:
         return None
     sizes = ndimage.sum(mask, comps, range(1, n + 1))
-    keep = comps == (int(np.argmax(sizes)) + 1)
+    keep = np.isin(comps, 1 + np.nonzero(sizes >= min_fraction *
+                                         sizes.max())[0])
     idx = np.nonzero(keep)
-    return tuple(slice(max(int(i.min()) - margin_vox, 0),
-                       min(int(i.max()) + 1 + margin_vox, s))
-                 for i, s in zip(idx, mask.shape))
+    return tuple(slice(int(i.min()), int(i.max()) + 1) for i in idx)
 
 
 class VolumeSegmenter3D:
@@ -97,13 +98,29 @@ class VolumeSegmenter3D:
         from ..apis.volume_segment import to_model_grid
         coarse = to_model_grid(ct, self.loc.spacing)
         heat = self.loc.probabilities(coarse.data.astype(np.float32))[1]
-        box = spine_box(heat, 0.5, 0)
+        box = spine_box(heat)
         if box is None:
             return heat, coarse, None
         # coarse voxel box -> world -> fine voxel box
         lo = np.array([s.start for s in box], float) - 0.5
         hi = np.array([s.stop for s in box], float) - 0.5
         return heat, coarse, (lo, hi)
+
+    def crop_of(self, grid, coarse, box):
+        """The localizer's box (coarse voxels, :meth:`localize`) as slices
+        of the segmentation ``grid``, grown by ``margin_mm``; the whole
+        grid when there is no box."""
+        shape = grid.data.shape
+        if box is None:
+            return tuple(slice(0, s) for s in shape)
+        corners = np.array([[box[i // 4 % 2][0], box[i // 2 % 2][1],
+                             box[i % 2][2]] for i in range(8)])
+        fine = grid.world_to_voxel(coarse.voxel_to_world(corners))
+        lo = np.floor(fine.min(0)).astype(int)
+        hi = np.ceil(fine.max(0)).astype(int) + 1
+        m = int(round(self.margin_mm / self.seg.spacing))
+        return tuple(slice(max(a - m, 0), min(b + m, s))
+                     for a, b, s in zip(lo, hi, shape))
 
     def __call__(self, ct: Volume, progress=False):
         from ..apis.volume_segment import labels_to_ct, to_model_grid
@@ -116,14 +133,7 @@ class VolumeSegmenter3D:
         if self.loc is not None:
             tl = time.perf_counter()
             _, coarse, box = self.localize(ct)
-            if box is not None:
-                world = coarse.voxel_to_world(np.stack(box))
-                fine = grid.world_to_voxel(world)
-                lo = np.floor(fine.min(0)).astype(int)
-                hi = np.ceil(fine.max(0)).astype(int) + 1
-                m = int(round(self.margin_mm / self.seg.spacing))
-                crop = tuple(slice(max(a - m, 0), min(b + m, s))
-                             for a, b, s in zip(lo, hi, arr.shape))
+            crop = self.crop_of(grid, coarse, box)
             t_loc = time.perf_counter() - tl
         t1 = time.perf_counter()
         probs = self.seg.probabilities(arr[crop], progress)
