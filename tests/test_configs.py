@@ -161,8 +161,9 @@ def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
     cfg.default_hooks.logger.interval = 1
     # hooks that need a validation or test set stay out of one iteration
     cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
-                        if h['type'] not in ('spinemm.SegOverlayHook',
-                                             'spinemm.TestAfterTrainHook')]
+                        if h['type'].split('.')[-1] not in (
+                            'SegOverlayHook', 'VolumeSnapshotHook',
+                            'TestAfterTrainHook')]
     return cfg
 
 

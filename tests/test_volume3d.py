@@ -222,6 +222,15 @@ def test_training_validates_and_keeps_best_and_last(tiny_3d_run):
     files = {p.name for p in run['work'].iterdir()}
     assert any(f.startswith('best_patch_dice_iter_') for f in files)
     assert 'iter_3.pth' in files
+    # the seed's niceties: snapshots per validation, loss history, and the
+    # best checkpoint's test metrics once training ends
+    import glob
+    import json
+    shots = glob.glob(str(run['work'] / 'snapshots' / 'iter_000003' / '*.png'))
+    assert len(shots) == 1  # the validation split: 1 case x 1 sample
+    assert (run['work'] / 'loss_history.csv').is_file()
+    result = json.loads((run['work'] / 'test_metrics.json').read_text())
+    assert 0 <= result['metrics']['patch/fg_dice'] <= 1
 
 
 @pytest.mark.parametrize('crop', [False, True])

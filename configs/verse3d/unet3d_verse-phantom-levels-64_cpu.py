@@ -30,7 +30,9 @@ param_scheduler = [
          by_epoch=False, begin=0, end=max_iters)
 ]
 # best (by validation patch Dice) and last checkpoints; early stopping when
-# the Dice has not improved for 3 validations
+# the Dice has not improved for 3 validations; the loss history (CSV + plot),
+# a mid-sagittal snapshot of 4 validation patches per validation, and the
+# test metrics of the best checkpoint once training ends
 default_hooks = dict(
     logger=dict(interval=20, log_metric_by_epoch=False),
     checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=1,
@@ -38,6 +40,9 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='EarlyStoppingHook', monitor='patch/dice', rule='greater',
          patience=3),
+    dict(type='LossHistoryHook', interval=10),
+    dict(type='VolumeSnapshotHook', num_images=4),
+    dict(type='TestAfterTrainHook'),
 ]
 log_processor = dict(by_epoch=False)
 # Weights & Biases: one line (offline: WANDB_MODE=offline)

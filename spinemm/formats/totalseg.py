@@ -119,7 +119,7 @@ def read_totalseg(path, label_csv=None):
 
 def totalseg_to_verse_root(cases, out, split='dataset-verse19test',
                            label_csv=None, min_volume_ml=2.0,
-                           overwrite=False):
+                           overwrite=False, numbering='totalseg'):
     """Write CTs with TotalSegmentator labels in the VerSe 2019 layout, so
     ``tools/verse_infer.py`` and ``tools/analysis_tools/eval_verse.py`` take
     them unchanged.
@@ -129,6 +129,9 @@ def totalseg_to_verse_root(cases, out, split='dataset-verse19test',
         min_volume_ml: vertebrae smaller than this (cut by the field of
             view) stay in the mask but get no centroid (their body centroid
             would be wherever the cut is).
+        numbering: ``'totalseg'`` (class ids mapped by name) or ``'verse'``
+            (the labels are VerSe's already, e.g. TPTBox masks; checked
+            against VerSe's label set).
 
     For each subject: ``rawdata/sub-<s>/sub-<s>_ct.nii.gz`` (int16 HU),
     ``derivatives/sub-<s>/sub-<s>_seg-vert_msk.nii.gz`` (VerSe labels on the
@@ -149,7 +152,15 @@ def totalseg_to_verse_root(cases, out, split='dataset-verse19test',
             data = np.asarray(ct.data)
             if not np.isfinite(data).all():
                 raise ValueError(f'{ct_path}: NaN/inf voxels')
-            labels = read_totalseg(seg_path, label_csv)
+            if numbering == 'verse':
+                from .verse import VERSE_LABELS
+                labels = label_volume(read_nifti(seg_path), VERSE_LABELS,
+                                      'VerSe vertebra mask')
+            elif numbering == 'totalseg':
+                labels = read_totalseg(seg_path, label_csv)
+            else:
+                raise ValueError(f"numbering is 'totalseg' or 'verse', not "
+                                 f'{numbering!r}')
             if labels.data.shape != data.shape or \
                     not np.allclose(labels.affine, ct.affine, atol=1e-3):
                 # another grid: onto the CT's by world position

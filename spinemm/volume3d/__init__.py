@@ -2,6 +2,7 @@
 transforms over the H5 cache, MONAI networks and SegFormer3D under one
 segmentor, Dice on patches, sliding-window whole-CT inference."""
 from .datasets import VersePatchDataset
+from .hooks import VolumeSnapshotHook
 from .metrics import PatchDiceMetric
 from .monai_nets import AttentionUnet, SwinUNETR, UNet  # noqa: F401
 from .segformer3d import SegFormer3D
@@ -10,7 +11,7 @@ from .transforms import (LoadVersePatch, PackVolumeInputs, RandomIntensity3D,
                          RandomSpatial3D, crop_patch, hu_to_unit)
 
 __all__ = [
-    'VersePatchDataset', 'PatchDiceMetric', 'SegFormer3D',
+    'VersePatchDataset', 'VolumeSnapshotHook', 'PatchDiceMetric', 'SegFormer3D',
     'VolumeDataPreprocessor', 'VolumeSegmentor3D', 'LoadVersePatch',
     'PackVolumeInputs', 'RandomIntensity3D', 'RandomSpatial3D', 'crop_patch',
     'hu_to_unit'
