@@ -247,6 +247,18 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         # the network's first (encoder) and last (classifier) weights moved
         params = [k for k, _ in runner.model.named_parameters()]
         assert params[0] in changed and params[-1] in changed
+        # and the trained model segments a small phantom CT by the sliding
+        # window: every voxel a distribution over the config's classes
+        from spinemm.apis.volume_segment import to_model_grid
+        from spinemm.phantoms.ct import make_ct_phantom
+        from spinemm.volume3d import hu_to_unit
+        ct = to_model_grid(make_ct_phantom(0, num_vertebrae=(3, 3)).ct,
+                           2.0).data
+        x = torch.from_numpy(hu_to_unit(ct))[None, None]
+        runner.model.eval()
+        probs = runner.model.predict_volume(x)
+        assert probs.shape == (1, cfg.model.network.out_channels) + ct.shape
+        assert torch.allclose(probs.sum(1), torch.ones(1), atol=1e-4)
         return
     # the heads and the backbone were both updated by the step
     assert any(k.startswith(('backbone.', 'stage1.', 'encoder.'))

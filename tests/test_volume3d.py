@@ -329,3 +329,20 @@ def test_eval_localizer_runs_on_the_tiny_localizer(tiny_3d_run, verse_root):
                         loc['cfg'], loc['ckpt'], verse_root,
                         '--seg-config', seg['cfg']]))
     assert 'case(s): centreline' in text and 'vertebrae in crop' in text
+
+
+def test_a_mask_without_its_ct_is_named(verse_root, tmp_path):
+    """A labelled case whose CT is missing leaves a mixed tree with a
+    warning that names the mask (it used to vanish without a word)."""
+    import os
+    import shutil
+
+    from spinemm.formats.verse import orphan_masks
+    root = tmp_path / 'mixed'
+    shutil.copytree(verse_root, root)
+    case = index_verse(str(root))[0]
+    os.remove(case['ct'])
+    with pytest.warns(UserWarning, match=osp.basename(case['mask'])):
+        cases = index_verse(str(root))
+    assert case['stem'] not in {c['stem'] for c in cases}
+    assert orphan_masks(str(root), cases) == [case['mask']]

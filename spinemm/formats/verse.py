@@ -112,7 +112,27 @@ def index_verse(root):
         raise FileNotFoundError(
             f'no VerSe CT (rawdata/<subject>/<stem>_ct.nii.gz) under {root}; '
             'see data/README.md for the expected layout')
+    orphans = orphan_masks(root, cases)
+    if orphans:
+        import warnings
+        warnings.warn(
+            f'{root}: {len(orphans)} vertebra mask(s) without their CT '
+            f'(rawdata/<subject>/<stem>_ct.nii.gz) are left out: '
+            + ', '.join(orphans[:5]) + (' ...' if len(orphans) > 5 else ''),
+            stacklevel=2)
     return sorted(cases, key=lambda c: (c['split'], c['stem']))
+
+
+def orphan_masks(root, cases=None):
+    """``*_seg-vert_msk.nii.gz`` under ``root``'s derivatives whose CT is
+    not in ``cases`` (default: :func:`index_verse`'s): labelled cases that
+    would otherwise vanish from a mixed tree without a word."""
+    if cases is None:
+        cases = index_verse(root)
+    known = {osp.abspath(c['mask']) for c in cases if c['mask']}
+    found = glob.glob(osp.join(root, '**', 'derivatives', '*',
+                               '*_seg-vert_msk.nii.gz'), recursive=True)
+    return sorted(p for p in found if osp.abspath(p) not in known)
 
 
 def verse_folder_names(release):
@@ -128,5 +148,6 @@ def verse_folder_names(release):
 __all__ = [
     'VERSE_LEVELS', 'LEVEL_TO_VERSE', 'read_verse_centroids',
     'write_verse_centroids', 'centroids_to_world', 'index_verse',
+    'orphan_masks',
     'verse_folder_names'
 ]
