@@ -180,3 +180,28 @@ def evaluate_labels(pred, gt, spacing=(1.0, 1.0, 1.0), with_hd=True,
                 id_rate=ident['id_rate'],
                 mean_distance=ident['mean_distance'],
                 identification=ident)
+
+
+def summarize_cases(results, levels=True):
+    """The dataset figures of :func:`evaluate_labels` results, one
+    aggregation for ``eval_verse.py`` and ``VerseVolumeMetric``: dice (mean
+    over scans), vertebra_dice (mean over every vertebra of every scan),
+    hd95 (mean of the finite per-vertebra values), id_rate (VerSe's: pooled
+    over every vertebra), id_rate_per_scan, loc_distance (mean over the
+    vertebrae present in both), num_vertebrae. Without ``levels`` (a binary
+    model: labels are not levels) the identification figures are nan."""
+    per_vert = [v for r in results for v in r['per_vertebra'].values()]
+    dices = [v['dice'] for v in per_vert if np.isfinite(v['dice'])]
+    hds = [v['hd95'] for v in per_vert if np.isfinite(v['hd95'])]
+    dists = [v['distance'] for v in per_vert if np.isfinite(v['distance'])]
+    nan = float('nan')
+    return dict(
+        dice=float(np.mean([r['dice'] for r in results])) if results else nan,
+        vertebra_dice=float(np.mean(dices)) if dices else nan,
+        hd95=float(np.mean(hds)) if hds else nan,
+        id_rate=pooled_id_rate([r['identification'] for r in results])
+        if levels else nan,
+        id_rate_per_scan=float(np.nanmean([r['id_rate'] for r in results]))
+        if levels and results else nan,
+        loc_distance=float(np.mean(dists)) if levels and dists else nan,
+        num_vertebrae=len(per_vert))

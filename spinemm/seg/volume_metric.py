@@ -20,7 +20,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 
 from ..evaluation.body_centroids import body_centroids
-from ..evaluation.verse_metrics import evaluate_labels, pooled_id_rate
+from ..evaluation.verse_metrics import evaluate_labels, summarize_cases
 from ..io import Volume, axis_affine
 from ..formats.verse import index_verse
 from ..formats.verse_slices import num_slices, put_slice
@@ -117,19 +117,4 @@ class VerseVolumeMetric(BaseMetric):
                 f'{cases[ct]["stem"]}: Dice {r["dice"]:.3f}, per-vertebra '
                 f'{r["mean_dice"]:.3f}, HD95 {r["mean_hd95"]:.2f} mm, '
                 f'id.rate {r["id_rate"]:.3f}')
-        per_vert = [v for r in rows for v in r['per_vertebra'].values()]
-        hds = [v['hd95'] for v in per_vert if np.isfinite(v['hd95'])]
-        dists = [v['distance'] for v in per_vert
-                 if np.isfinite(v['distance'])]
-        return dict(
-            dice=float(np.mean([r['dice'] for r in rows])),
-            vertebra_dice=float(np.mean([v['dice'] for v in per_vert])),
-            hd95=float(np.mean(hds)) if hds else float('nan'),
-            # VerSe's id.rate pools every vertebra of every scan
-            id_rate=pooled_id_rate([r['identification'] for r in rows])
-            if levels else float('nan'),
-            id_rate_per_scan=float(np.nanmean([r['id_rate'] for r in rows]))
-            if levels else float('nan'),
-            loc_distance=float(np.mean(dists)) if levels and dists
-            else float('nan'),
-            num_vertebrae=len(per_vert))
+        return summarize_cases(rows, levels)

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from spinemm.evaluation.body_centroids import body_centroids
 from spinemm.evaluation.verse_metrics import (evaluate_labels,
                                               label_centroids,
-                                              pooled_id_rate)
+                                              summarize_cases)
 from spinemm.formats.verse import (VERSE_LEVELS, centroids_to_world,
                                    index_verse, read_verse_centroids)
 from spinemm.formats.verse_volumes import load_verse_case
@@ -91,15 +91,12 @@ def main():
         print(f'{case["stem"]}: Dice {r["dice"]:.3f} | per vertebra '
               f'{r["mean_dice"]:.3f} | HD95 {r["mean_hd95"]:.2f} mm | '
               f'id.rate {r["id_rate"]:.3f} | loc. {r["mean_distance"]:.2f} mm')
-    hds = [x['hd95'] for x in rows if np.isfinite(x['hd95'])]
-    print(f'{len(summaries)} case(s), {len(rows)} vertebrae: '
-          f'Dice {np.mean([s["dice"] for s in summaries]):.3f}, '
-          f'per-vertebra Dice {np.mean([x["dice"] for x in rows]):.3f}, '
-          f'HD95 {np.mean(hds) if hds else float("nan"):.2f} mm, '
-          f'id.rate {pooled_id_rate([s["identification"] for s in summaries]):.3f}'
-          f' (VerSe: pooled over vertebrae; per-scan mean '
-          f'{np.nanmean([s["id_rate"] for s in summaries]):.3f}; '
-          f'{a.centroids} centroids)')
+    t = summarize_cases(summaries)
+    print(f'{len(summaries)} case(s), {t["num_vertebrae"]} vertebrae: '
+          f'Dice {t["dice"]:.3f}, per-vertebra Dice {t["vertebra_dice"]:.3f}, '
+          f'HD95 {t["hd95"]:.2f} mm, id.rate {t["id_rate"]:.3f} (VerSe: '
+          f'pooled over vertebrae; per-scan mean {t["id_rate_per_scan"]:.3f};'
+          f' {a.centroids} centroids), loc. {t["loc_distance"]:.2f} mm')
     if a.out:
         with atomic_file(a.out, '.csv') as tmp:
             with open(tmp, 'w', newline='') as f:
