@@ -15,6 +15,7 @@ import os.path as osp
 
 import numpy as np
 
+from ..io.intensity import hu_window  # noqa: F401  (served from here too)
 from ..io import (Volume, label_volume, read_nifti, reorient, resample,
                   resample_to)
 from ..utils import atomic_file
@@ -147,12 +148,6 @@ class VerseCaseReader:
         state = dict(self.__dict__)
         state['_last'] = (None, None)
         return state
-
-
-def hu_window(hu, low=-500.0, high=1300.0):
-    """HU -> uint8 through a window (default: bone, level 400 width 1800)."""
-    x = (np.asarray(hu, np.float32) - low) / (high - low)
-    return np.round(np.clip(x, 0, 1) * 255).astype(np.uint8)
 
 
 __all__ = ['SLICE_ORIENTATION', 'load_verse_case', 'VerseH5Cache',

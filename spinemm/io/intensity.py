@@ -1,4 +1,5 @@
-"""Intensity normalisation shared by the 2D tracks."""
+"""Intensity normalisation: the one place images get windowed (SpineTK's
+8-bit normalisation, CT HU windows to uint8 and to [0, 1])."""
 import numpy as np
 
 
@@ -24,3 +25,21 @@ def spinetk_normalize(image, num_sd=2.5):
         return np.zeros(img.shape, np.uint8)
     out = (np.clip(img, lo, hi) - lo) / (hi - lo) * 255.0
     return np.round(out).astype(np.uint8)
+
+
+#: the bone window every CT track uses by default (level 400, width 1800)
+BONE_WINDOW = (-500.0, 1300.0)
+
+
+def hu_window(hu, low=BONE_WINDOW[0], high=BONE_WINDOW[1]):
+    """HU -> uint8 through a window (default: bone, level 400 width 1800)."""
+    x = (np.asarray(hu, np.float32) - low) / (high - low)
+    return np.round(np.clip(x, 0, 1) * 255).astype(np.uint8)
+
+
+def hu_to_unit(hu, window=BONE_WINDOW):
+    """HU -> float32 in [0, 1] over ``window``, clipped: :func:`hu_window`
+    without its uint8 rounding (what the 3D models see)."""
+    low, high = window
+    x = (np.asarray(hu, np.float32) - low) / (high - low)
+    return np.clip(x, 0.0, 1.0)

@@ -8,7 +8,8 @@ from .monai_nets import AttentionUnet, SwinUNETR, UNet  # noqa: F401
 from .segformer3d import SegFormer3D
 from .segmentor import VolumeDataPreprocessor, VolumeSegmentor3D
 from .transforms import (LoadVersePatch, PackVolumeInputs, RandomIntensity3D,
-                         RandomSpatial3D, crop_patch, hu_to_unit)
+                         RandomSpatial3D, crop_patch)
+from ..io.intensity import hu_to_unit
 
 __all__ = [
     'VersePatchDataset', 'VolumeSnapshotHook', 'PatchDiceMetric', 'SegFormer3D',

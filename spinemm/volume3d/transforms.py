@@ -20,6 +20,7 @@ from scipy import ndimage
 
 from ..formats.verse_slices import level_classes, seg_classes
 from ..formats.verse_volumes import VerseCaseReader
+from ..io.intensity import hu_to_unit
 from ..registry import TRANSFORMS
 
 
@@ -184,15 +185,6 @@ class RandomIntensity3D(BaseTransform):
                 0, np.random.uniform(0, self.max_noise), img.shape)
         results['img'] = img.astype(np.float32)
         return results
-
-
-def hu_to_unit(hu, window=(-500.0, 1300.0)):
-    """HU -> [0, 1] over ``window`` (float32), clipped: what 3D models see
-    (the 2.5D path's :func:`spinemm.formats.verse_volumes.hu_window`
-    window, without its uint8 rounding)."""
-    low, high = window
-    x = (np.asarray(hu, np.float32) - low) / (high - low)
-    return np.clip(x, 0.0, 1.0)
 
 
 @TRANSFORMS.register_module()
