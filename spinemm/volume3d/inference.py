@@ -44,14 +44,16 @@ class Model3D:
         self.classes = seg_classes(load.get('mode', 'levels'))
         self.device = torch.device(device)
 
-    def probabilities(self, hu, progress=False):
-        """(D, H, W) HU on the model grid -> (K, D, H, W) float32 softmax."""
+    def probabilities(self, hu, progress=False, softmax=True):
+        """(D, H, W) HU on the model grid -> (K, D, H, W) float32 softmax
+        (blended logits with ``softmax=False``)."""
         from .transforms import hu_to_unit
         x = torch.from_numpy(hu_to_unit(hu, self.window))[None, None]
         x = x.to(self.device)
         amp = self.device.type == 'cuda'
         with torch.autocast('cuda', enabled=amp):
-            p = self.model.predict_volume(x, progress=progress)
+            p = self.model.predict_volume(x, progress=progress,
+                                          softmax=softmax)
         return p[0].float().cpu().numpy()
 
 
@@ -136,9 +138,10 @@ class VolumeSegmenter3D:
             crop = self.crop_of(grid, coarse, box)
             t_loc = time.perf_counter() - tl
         t1 = time.perf_counter()
-        probs = self.seg.probabilities(arr[crop], progress)
+        logits = self.seg.probabilities(arr[crop], progress, softmax=False)
         classes = np.zeros(arr.shape, np.uint8)
-        classes[crop] = probs.argmax(0).astype(np.uint8)
+        classes[crop] = logits.argmax(0).astype(np.uint8)
+        del logits
         t2 = time.perf_counter()
         instances = instances_from_classes(classes, self.classes,
                                            self.min_voxels)

@@ -101,10 +101,12 @@ class VolumeSegmentor3D(BaseModel):
         raise ValueError(f'mode {mode!r}: tensor, loss or predict')
 
     @torch.no_grad()
-    def predict_volume(self, inputs, progress=False):
-        """(B, C, D, H, W) -> (B, K, D, H, W) softmax, by a Gaussian-weighted
-        sliding window of ``test_cfg.roi_size`` (a volume smaller than the
-        window is padded by MONAI and cropped back)."""
+    def predict_volume(self, inputs, progress=False, softmax=True):
+        """(B, C, D, H, W) -> (B, K, D, H, W) softmax (or the blended logits
+        with ``softmax=False``: the same argmax, one volume-sized copy less),
+        by a Gaussian-weighted sliding window of ``test_cfg.roi_size`` (a
+        volume smaller than the window is padded by MONAI and cropped
+        back)."""
         from monai.inferers import sliding_window_inference
         roi = self.test_cfg.get('roi_size')
         if roi is None:
@@ -115,4 +117,4 @@ class VolumeSegmentor3D(BaseModel):
             lambda x: self.network(x).float(),
             overlap=self.test_cfg['overlap'], mode=self.test_cfg['mode'],
             progress=progress)
-        return logits.softmax(1)
+        return logits.softmax(1) if softmax else logits
