@@ -346,3 +346,16 @@ def test_a_mask_without_its_ct_is_named(verse_root, tmp_path):
         cases = index_verse(str(root))
     assert case['stem'] not in {c['stem'] for c in cases}
     assert orphan_masks(str(root), cases) == [case['mask']]
+
+
+def test_spine_box_keeps_the_column_not_a_distant_blob():
+    """Two vertebrae on one axial position and a sizeable false positive
+    60 voxels to the side: with a column radius the box is the column's."""
+    from spinemm.volume3d.inference import spine_box
+    prob = np.zeros((30, 80, 20))
+    prob[2:8, 2:8, 2:8] = 0.9
+    prob[12:18, 2:8, 2:8] = 0.9
+    prob[20:25, 70:75, 2:7] = 0.9  # 125 voxels vs 216: kept without radius
+    assert spine_box(prob)[1] == slice(2, 75)
+    assert spine_box(prob, column_radius=10) == (
+        slice(2, 18), slice(2, 8), slice(2, 8))
