@@ -359,3 +359,17 @@ def test_spine_box_keeps_the_column_not_a_distant_blob():
     assert spine_box(prob)[1] == slice(2, 75)
     assert spine_box(prob, column_radius=10) == (
         slice(2, 18), slice(2, 8), slice(2, 8))
+
+
+def test_spine_box_falls_back_with_a_warning_when_unsure():
+    """When the column around the largest component holds less than half
+    of what was found, the box of everything is kept and a warning names
+    the scan (cutting vertebrae off would be a silent wrong result)."""
+    from spinemm.volume3d.inference import spine_box
+    prob = np.zeros((30, 80, 20))
+    prob[2:8, 2:8, 2:8] = 0.9  # 216 voxels
+    prob[12:18, 60:66, 2:8] = 0.9  # 216, far to the side
+    prob[20:26, 70:76, 2:8] = 0.9  # 216
+    with pytest.warns(UserWarning, match='scan.nii.gz: the spine localizer'):
+        box = spine_box(prob, column_radius=10, source='scan.nii.gz')
+    assert box == (slice(2, 26), slice(2, 76), slice(2, 8))

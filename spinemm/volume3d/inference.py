@@ -58,7 +58,8 @@ class Model3D:
         return p[0].float().cpu().numpy()
 
 
-def spine_box(prob, threshold=0.5, min_fraction=0.05, column_radius=None):
+def spine_box(prob, threshold=0.5, min_fraction=0.05, column_radius=None,
+              min_column_share=0.5, source='CT'):
     """Slices of the box around the voxels with ``prob >= threshold`` on a
     grid whose axis 0 runs head to foot, leaving out connected components
     smaller than ``min_fraction`` of the largest (specks; the vertebrae are
@@ -67,7 +68,12 @@ def spine_box(prob, threshold=0.5, min_fraction=0.05, column_radius=None):
     that from the largest's in the axial plane (axes 1, 2: the spine is a
     column; measured: a 4 mm localizer on a phantom in a 512x512x300 air
     scan found 432 components, and the box of all sizeable ones was the
-    whole scan). None if nothing is found."""
+    whole scan). When the column holds less than ``min_column_share`` of
+    the sizeable components' voxels the localizer is not sure where the
+    spine is: the box of all of them is returned, with a warning (a crop
+    that cuts vertebrae off would be a wrong result without an error; on a
+    real chest CT the column alone held 33 % of the vertebrae). None if
+    nothing is found."""
     from scipy import ndimage
     mask = prob >= threshold
     comps, n = ndimage.label(mask)
@@ -79,7 +85,17 @@ def spine_box(prob, threshold=0.5, min_fraction=0.05, column_radius=None):
         centres = np.array(ndimage.center_of_mass(mask, comps,
                                                   range(1, n + 1)))
         axial = centres[:, 1:] - centres[int(np.argmax(sizes)), 1:]
-        ok &= np.linalg.norm(axial, axis=1) <= column_radius
+        column = ok & (np.linalg.norm(axial, axis=1) <= column_radius)
+        share = sizes[column].sum() / sizes[ok].sum()
+        if share >= min_column_share:
+            ok = column
+        else:
+            import warnings
+            warnings.warn(
+                f'{source}: the spine localizer\'s column holds {share:.0%} '
+                'of what it found; segmenting the box of all of it instead '
+                '(slower; the localizer may not fit this scan)',
+                stacklevel=2)
     keep = np.isin(comps, 1 + np.nonzero(ok)[0])
     idx = np.nonzero(keep)
     return tuple(slice(int(i.min()), int(i.max()) + 1) for i in idx)
@@ -114,7 +130,8 @@ class VolumeSegmenter3D:
         coarse = to_model_grid(ct, self.loc.spacing)
         heat = self.loc.probabilities(coarse.data.astype(np.float32))[1]
         box = spine_box(heat, column_radius=self.column_radius_mm /
-                        self.loc.spacing)
+                        self.loc.spacing,
+                        source=ct.meta.get('source', 'CT'))
         if box is None:
             return heat, coarse, None
         # coarse voxel box -> world -> fine voxel box
