@@ -51,6 +51,25 @@ def labels_to_ct(labels: Volume, ct: Volume) -> Volume:
     return Volume(out.data.astype(np.uint8), ct.affine.copy(), dict(ct.meta))
 
 
+def segmentation_result(classes, class_names, min_voxels, grid, ct, seconds,
+                        t0, **extra):
+    """The result dict every whole-CT segmenter returns, from its class map
+    on the model ``grid``: instances (:func:`instances_from_classes`), the
+    labels back on the CT's grid, and the timings (``seconds`` so far, plus
+    postprocess and total since ``t0``)."""
+    tp = time.perf_counter()
+    instances = instances_from_classes(classes, class_names, min_voxels)
+    labels = labels_to_ct(Volume(instances, grid.affine.copy()), ct)
+    t3 = time.perf_counter()
+    return dict(labels=labels,
+                classes=Volume(classes, grid.affine.copy()),
+                instances=Volume(instances, grid.affine.copy()),
+                grid_ct=grid.data,
+                levels=class_labels(class_names) is not None,
+                seconds=dict(seconds, postprocess=t3 - tp, total=t3 - t0),
+                **extra)
+
+
 class VolumeSegmenter:
     """``VolumeSegmenter(config, checkpoint)(ct)`` -> dict(labels=Volume on
     the CT's grid, classes / instances=Volume of class indices / labels on
@@ -131,17 +150,10 @@ class VolumeSegmenter:
                              *self.hu_range)
             pred = self.segment_slab(slab).argmax(0).astype(np.uint8)
             put_slice(classes, k, self.plane, pred)
-        t2 = time.perf_counter()
-        instances = instances_from_classes(classes, self.classes,
-                                           self.min_voxels)
-        labels = labels_to_ct(Volume(instances, grid.affine.copy()), ct)
-        t3 = time.perf_counter()
-        return dict(labels=labels,
-                    classes=Volume(classes, grid.affine.copy()),
-                    instances=Volume(instances, grid.affine.copy()),
-                    grid_ct=arr, levels=class_labels(self.classes) is not None,
-                    seconds=dict(resample=t1 - t0, network=t2 - t1,
-                                 postprocess=t3 - t2, total=t3 - t0))
+        return segmentation_result(classes, self.classes, self.min_voxels,
+                                   grid, ct, dict(resample=t1 - t0,
+                                                  network=time.perf_counter() - t1),
+                                   t0)
 
 
 def instance_centroids(instances: Volume):

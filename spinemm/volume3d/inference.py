@@ -156,8 +156,7 @@ class VolumeSegmenter3D:
                      for a, b, s in zip(lo, hi, shape))
 
     def __call__(self, ct: Volume, progress=False):
-        from ..apis.volume_segment import labels_to_ct, to_model_grid
-        from ..seg.volume_labels import class_labels, instances_from_classes
+        from ..apis.volume_segment import segmentation_result, to_model_grid
         t0 = time.perf_counter()
         grid = to_model_grid(ct, self.seg.spacing)
         arr = grid.data.astype(np.float32)
@@ -173,19 +172,10 @@ class VolumeSegmenter3D:
         classes = np.zeros(arr.shape, np.uint8)
         classes[crop] = logits.argmax(0).astype(np.uint8)
         del logits
-        t2 = time.perf_counter()
-        instances = instances_from_classes(classes, self.classes,
-                                           self.min_voxels)
-        labels = labels_to_ct(Volume(instances, grid.affine.copy()), ct)
-        t3 = time.perf_counter()
-        return dict(labels=labels,
-                    classes=Volume(classes, grid.affine.copy()),
-                    instances=Volume(instances, grid.affine.copy()),
-                    grid_ct=grid.data, crop=crop,
-                    levels=class_labels(self.classes) is not None,
-                    seconds=dict(resample=t1 - t0 - t_loc, localize=t_loc,
-                                 network=t2 - t1, postprocess=t3 - t2,
-                                 total=t3 - t0))
+        return segmentation_result(
+            classes, self.classes, self.min_voxels, grid, ct,
+            dict(resample=t1 - t0 - t_loc, localize=t_loc,
+                 network=time.perf_counter() - t1), t0, crop=crop)
 
 
 def is_3d_config(config):
