@@ -3,11 +3,21 @@ keypoint metrics and --out, infer on PNG and DICOM, browse, benchmark."""
 import json
 import os
 import os.path as osp
+import re
 import sys
+from pathlib import Path
 
+import numpy as np
+import pytest
 
 from conftest import KPT_CPU, run_tool
 from conftest import ok as _ok
+
+
+def _ann_file(cfg):
+    """The val annotation file the tiny config names."""
+    text = Path(cfg).read_text()
+    return text.split("ann_file=")[1].split(",")[0].strip("'\"")
 
 
 def test_test_tool_reports_keypoint_metrics_and_writes_out(tiny_kpt,
@@ -25,7 +35,38 @@ def test_test_tool_reports_keypoint_metrics_and_writes_out(tiny_kpt,
     first = next(iter(per_image.values()))
     assert set(first) == {'pred', 'gt', 'matches'}
     assert len(first['matches']) == len(first['gt']) > 0
-    assert osp.isfile(tmp_path / 'pred.bbox.json')
+    # the printed figures, recomputed from the written matches and the
+    # annotation file (not from the metric's accumulator)
+    printed = dict(re.findall(r'vertebra/(num_missed|EPE_px|PCK@0\.1): '
+                              r'([-\d.naN]+)', out))
+    coco = json.loads(Path(_ann_file(cfg)).read_text())
+    boxes = {}
+    for img in coco['images']:
+        anns = [a for a in coco['annotations'] if a['image_id'] == img['id']]
+        for g, a in enumerate(anns):
+            boxes[img['file_name'], a.get('level', f'gt{g + 1}')] = a['bbox']
+    missed, errs, norm = 0, [], []
+    for name, rec in per_image.items():
+        for m in rec['matches']:
+            gt = np.array(rec['gt'][m['gt']])
+            if m['pred'] is None:
+                missed += 1
+                norm += [np.inf] * len(gt)
+                continue
+            d = np.hypot(*(np.array(rec['pred'][m['pred']]) - gt).T)
+            x, y, w, h = boxes[name, m['gt']]
+            errs += d.tolist()
+            norm += (d / np.hypot(w, h)).tolist()
+    assert int(printed['num_missed']) == missed
+    # every vertebra shows all six keypoints, so the mean over types is the
+    # mean over keypoints
+    assert float(printed['PCK@0.1']) == pytest.approx(
+        np.mean(np.array(norm) < 0.1), abs=1e-3)
+    if errs:  # rounded to 0.01 px in the json
+        assert float(printed['EPE_px']) == pytest.approx(np.mean(errs),
+                                                         abs=0.02)
+    bbox_rows = json.loads((tmp_path / 'pred.bbox.json').read_text())
+    assert len(bbox_rows) == sum(len(r['pred']) for r in per_image.values())
     assert osp.isfile(tmp_path / 'pred.pkl')
 
 
@@ -61,7 +102,7 @@ def test_infer_on_png_folder_and_dicom(tiny_kpt, phantom_root, tmp_path):
     assert proc.returncode != 0 and 'missing.png' in proc.stderr
 
 
-def test_api_matches_the_tool(tiny_kpt, phantom_root):
+def test_api_matches_the_tool(tiny_kpt, phantom_root, tmp_path):
     from spinemm.apis import VertebraDetector
     cfg, ckpt = tiny_kpt
     det = VertebraDetector(cfg, ckpt, score_thr=0.0)
@@ -70,6 +111,16 @@ def test_api_matches_the_tool(tiny_kpt, phantom_root):
     assert r1 == r2  # deterministic
     rows = [v['bbox'][1] for v in r1['vertebrae']]
     assert rows == sorted(rows)  # head to foot
+    # the tool, in its own process, writes what the API returns
+    _ok(run_tool([sys.executable, 'tools/infer.py', cfg, ckpt, path,
+                  '--out-dir', str(tmp_path), '--score-thr', '0.0']))
+    written = json.loads((tmp_path / 'phantom_00009.json').read_text())
+    assert len(written['vertebrae']) == len(r1['vertebrae'])
+    for w, a in zip(written['vertebrae'], r1['vertebrae']):
+        assert np.allclose(w['bbox'], a['bbox'], atol=1e-3)
+        assert w['score'] == pytest.approx(a['score'], abs=1e-5)
+        for name, xy in a['keypoints'].items():
+            assert np.allclose(w['keypoints'][name], xy, atol=1e-3)
 
 
 def test_browse_dataset_draws_pngs(tiny_kpt, tmp_path):

@@ -4,6 +4,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
@@ -38,6 +39,64 @@ def test_heights_and_grades_follow_keypoints(seed):
         if v.fracture_type == 'biconcave':
             loss = 1 - v.heights_mm['middle'] / v.heights_mm['posterior']
             assert loss == pytest.approx(v.height_loss, abs=1e-9)
+
+
+def _bright_run(image, a, b, ext=0.35, step=0.05):
+    """Length (px) of the bright run through the middle of segment a-b.
+
+    Samples the rendered image along the line a-b extended by ``ext`` at both
+    ends; the threshold sits halfway between the body (the middle half of the
+    segment) and the darkest tenth beyond each end (disc or background).
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    length = np.linalg.norm(b - a)
+    ts = np.arange(-ext, 1 + ext, step / length)
+    pts = a + ts[:, None] * (b - a)
+    prof = ndimage.map_coordinates(image.astype(float),
+                                   [pts[:, 1], pts[:, 0]], order=1)
+    body = np.median(prof[(ts > 0.25) & (ts < 0.75)])
+    dark = min(np.percentile(prof[ts < 0], 10),
+               np.percentile(prof[ts > 1], 10))
+    above = prof > (body + dark) / 2
+    i = j = int(np.argmin(np.abs(ts - 0.5)))
+    while i > 0 and above[i - 1]:
+        i -= 1
+    while j < len(ts) - 1 and above[j + 1]:
+        j += 1
+    return (ts[j] - ts[i]) * length
+
+
+def test_rendered_bodies_have_the_recorded_heights():
+    """Heights read off the pixels, not the generator's own arithmetic: the
+    bright run of each body along its middle line (bottom_middle-top_middle)
+    matches ``heights_mm['middle']``, and for wedge fractures the anterior /
+    posterior runs, 15 % inside the corners, give the recorded wedge."""
+    f = 0.15
+    mid_err, wedge_err = [], []
+    for seed in range(30):
+        ph = make_radiograph_phantom(seed, image_size=512, fracture_prob=0.6,
+                                     hardware_prob=0)
+        for v in ph.vertebrae:
+            kp, h = v.keypoints, v.heights_mm
+            run = _bright_run(ph.image, kp[1], kp[4])
+            mid_err.append(run - h['middle'] / ph.pixel_spacing)
+            if v.fracture_type != 'wedge':
+                continue
+
+            def inward(i0, i1):
+                return (kp[i0] + f * (kp[1] - kp[i0]),
+                        kp[i1] + f * (kp[4] - kp[i1]))
+            ant = _bright_run(ph.image, *inward(0, 5))
+            post = _bright_run(ph.image, *inward(2, 3))
+            # the true heights on those two lines (linear between corners)
+            t_ant = h['anterior'] + f * (h['middle'] - h['anterior'])
+            t_post = h['posterior'] + f * (h['middle'] - h['posterior'])
+            wedge_err.append((1 - ant / post) - (1 - t_ant / t_post))
+    mid_err, wedge_err = np.abs(mid_err), np.abs(wedge_err)
+    assert len(wedge_err) >= 20
+    # the bright endplate rim and the blur add ~1.5 px to the run
+    assert np.median(mid_err) <= 2.0 and np.percentile(mid_err, 90) <= 3.0
+    assert wedge_err.max() <= 0.07 and np.median(wedge_err) <= 0.03
 
 
 def test_fractured_vertebrae_are_not_adjacent():
