@@ -4,6 +4,7 @@ import os.path as osp
 import re
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -109,6 +110,69 @@ def test_dist_train_runs_two_processes_on_cpu(tiny_config, tmp_path):
     assert 'Distributed training: True' in out, out[-3000:]
     assert re.search(r'GPU number: 2', out), out[-3000:]
     assert osp.isfile(tmp_path / 'iter_2.pth')
+
+
+def test_dist_test_on_two_processes_gives_the_single_process_metrics(
+        trained, tiny_config, tmp_path):
+    """The two val images split over two gloo ranks, results collected:
+    the same COCO figures as one process."""
+    work, _ = trained
+    ckpt = osp.join(work, 'iter_2.pth')
+    one = _ok(run_tool([sys.executable, 'tools/test.py', tiny_config, ckpt,
+                        '--work-dir', str(tmp_path / 'one'),
+                        '--out', str(tmp_path / 'one.pkl')]))
+    two = _ok(run_tool(['bash', 'tools/dist_test.sh', tiny_config, ckpt, '2',
+                        '--work-dir', str(tmp_path / 'two'),
+                        '--out', str(tmp_path / 'two.pkl')],
+                       env=dict(PORT='29533')))
+    assert 'Distributed training: True' in two, two[-3000:]
+    # every image once, with the same predictions, whichever rank ran it
+    import pickle
+    res = {}
+    for name in ('one', 'two'):
+        with open(tmp_path / f'{name}.pkl', 'rb') as f:
+            res[name] = {r['img_id']: r['pred_instances']['bboxes'].numpy()
+                         for r in pickle.load(f)}
+    assert sorted(res['one']) == sorted(res['two']) and len(res['one']) == 2
+    for img_id, boxes in res['one'].items():
+        assert boxes.shape == res['two'][img_id].shape
+        assert np.allclose(boxes, res['two'][img_id], atol=1e-3)
+
+    def figures(out):
+        return dict(re.findall(r'(coco/(?:bbox|segm)_mAP(?:_50)?): '
+                               r'(-?[\d.]+)', out))
+    assert len(figures(one)) == 4
+    assert figures(two) == figures(one)
+
+
+def test_auto_scale_lr_scales_by_the_total_batch(trained, tiny_config,
+                                                  tmp_path):
+    """--auto-scale-lr: lr x (2 images / base_batch_size 4); without it the
+    config's lr."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(tiny_config)
+    base_lr = cfg.optim_wrapper.optimizer.lr
+    assert cfg.auto_scale_lr.base_batch_size == 4
+    work, _ = trained
+    plain = torch.load(osp.join(work, 'iter_2.pth'), weights_only=False)
+    assert plain['optimizer']['param_groups'][0]['initial_lr'] == \
+        pytest.approx(base_lr)
+    _ok(run_tool([sys.executable, 'tools/train.py', tiny_config,
+                  '--work-dir', str(tmp_path), '--auto-scale-lr',
+                  '--cfg-options', 'train_cfg.max_iters=1']))
+    scaled = torch.load(str(tmp_path / 'iter_1.pth'), weights_only=False)
+    assert scaled['optimizer']['param_groups'][0]['initial_lr'] == \
+        pytest.approx(base_lr * 2 / 4)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
+def test_amp_without_a_gpu_is_refused_in_words(tiny_config, tmp_path):
+    proc = run_tool([sys.executable, 'tools/train.py', tiny_config,
+                     '--work-dir', str(tmp_path), '--amp'])
+    assert proc.returncode != 0
+    assert '--amp needs a CUDA GPU' in proc.stderr
+    assert 'AssertionError' not in proc.stderr
+    assert not glob.glob(str(tmp_path / '*.pth'))
 
 
 def test_spinemm_scope_base_is_usable_by_other_projects(tmp_path):

@@ -26,7 +26,13 @@ def _common(parser):
 def add_train_args(parser):
     _common(parser)
     parser.add_argument(
-        '--amp', action='store_true', help='automatic mixed precision')
+        '--amp', action='store_true',
+        help='automatic mixed precision (mmengine AmpOptimWrapper; needs a '
+        'GPU)')
+    parser.add_argument(
+        '--amp-dtype', choices=['float16', 'bfloat16'], default='float16',
+        help='autocast dtype with --amp (the loss scale is dynamic either '
+        'way, mmengine\'s default)')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale the learning rate by the total batch size '
@@ -69,7 +75,15 @@ def merge_train_args(args):
     """Config for training with the command line applied."""
     cfg = _load(args)
     if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            # mmengine's AmpOptimWrapper asserts a GPU; say so before the
+            # model is built rather than with its bare AssertionError
+            raise RuntimeError(
+                '--amp needs a CUDA GPU (mmengine AmpOptimWrapper); none is '
+                'visible here, so train without --amp (fp32 on the CPU)')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.dtype = args.amp_dtype
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \
