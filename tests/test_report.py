@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ok, run_tool
+from conftest import ROOT, ok, run_tool
 from spinemm.apis.report import load_any, make_report, write_report
 
 
@@ -106,3 +106,62 @@ def test_report_tool_on_dicom_and_png(tiny_kpt, phantom_root, tmp_path):
     x = json.loads((out / 'xray.json').read_text())
     assert x['unit'] == 'mm' and x['spacing'] == [0.25, 0.25]
     assert x['keypoints_from'] == 'detector'
+
+
+def test_report_with_a_top_down_pose_model(tiny_kpt, phantom_root, tmp_path):
+    """The README's best report row: detector boxes, keypoints from the
+    top-down model. The report's keypoints are the pose model's on the
+    detector's boxes (run here separately), its heights their distances."""
+    import cv2
+    import torch
+    from mmpose.apis import inference_topdown, init_model
+
+    from spinemm.anatomy import KEYPOINT_NAMES
+    from spinemm.apis import VertebraDetector
+    from spinemm.io import write_dicom_radiograph
+    pose_cfg = osp.join(ROOT, 'configs', 'vertebra_pose',
+                        'td-hm_res18_8e_phantom-cpu-96x96.py')
+    torch.manual_seed(0)
+    model = init_model(pose_cfg, None, device='cpu')
+    pose_ckpt = str(tmp_path / 'pose.pth')
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=model.dataset_meta)), pose_ckpt)
+    det_cfg, det_ckpt = tiny_kpt
+    img = cv2.imread(osp.join(phantom_root, 'images', 'phantom_00009.png'),
+                     cv2.IMREAD_GRAYSCALE)
+    src = tmp_path / 'xray.dcm'
+    write_dicom_radiograph(str(src), img, (0.25, 0.25))
+    out = tmp_path / 'out'
+    ok(run_tool([sys.executable, 'tools/report.py', str(src),
+                 '--det-config', det_cfg, '--det-checkpoint', det_ckpt,
+                 '--pose-config', pose_cfg, '--pose-checkpoint', pose_ckpt,
+                 '--out-dir', str(out), '--score-thr', '0.0',
+                 '--kpt-score-thr', '0.0']))
+    rep = json.loads((out / 'xray.json').read_text())
+    assert rep['keypoints_from'] == 'top-down model' and rep['unit'] == 'mm'
+    # independently: the detector's boxes, then mmpose's own top-down call
+    image = load_any(str(src))[0]  # the pixels the tool reads
+    det = VertebraDetector(det_cfg, det_ckpt, score_thr=0.0)(image)
+    boxes = np.array([v['bbox'] for v in det['vertebrae']])
+    samples = inference_topdown(init_model(pose_cfg, pose_ckpt, 'cpu'),
+                                image, boxes)
+    expected = {tuple(np.round(b, 1)): s.pred_instances.keypoints[0]
+                for b, s in zip(boxes, samples)}
+    assert len(rep['vertebrae']) == len(boxes) > 0
+    measured = 0
+    for row in rep['vertebrae']:
+        kp = np.array(row['keypoints'])
+        want = expected[tuple(np.round(row['bbox'], 1))]
+        assert np.allclose(kp, want, atol=0.02)
+        p = dict(zip(KEYPOINT_NAMES, kp * 0.25))
+        for key, (a, b) in dict(ha=('bottom_left', 'top_left'),
+                                hm=('bottom_middle', 'top_middle'),
+                                hp=('bottom_right', 'top_right')).items():
+            dist = np.linalg.norm(p[a] - p[b])
+            if row[key] is None:  # a point the report left out
+                assert {a, b} & set(row['missing_keypoints']), str(row)
+                continue
+            # keypoints are written rounded to 0.01 px
+            assert row[key] == pytest.approx(dist, abs=0.01)
+            measured += 1
+    assert measured >= len(rep['vertebrae'])
