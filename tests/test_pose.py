@@ -111,3 +111,89 @@ def test_morphometry_metric_is_perfect_on_ground_truth(phantom_root):
     spacing = np.mean([im['pixel_spacing'][0] for im in coco['images']])
     assert out['Hm_MAE_mm'] == pytest.approx(spacing, rel=0.2)
     assert out['Ha_MAE_mm'] == 0
+
+
+def test_bbox_file_gives_one_sample_per_detection(phantom_root, tmp_path):
+    """Test time on a detector's boxes (the ``.bbox.json`` test.py --out
+    writes): one sample per detection scoring ``filter_cfg.bbox_score_thr`` or more, its box
+    score, on the image the detection names."""
+    import json
+    import os.path as osp
+
+    from mmengine.registry import init_default_scope
+
+    from spinemm.registry import DATASETS
+    init_default_scope('mmpose')
+    coco = json.load(open(osp.join(phantom_root, 'annotations', 'val.json')))
+    rng = np.random.default_rng(0)
+    dets = []
+    for a in coco['annotations']:
+        x, y, w, h = a['bbox']
+        dets.append(dict(image_id=a['image_id'], category_id=1,
+                         bbox=[x + rng.uniform(-2, 2), y + rng.uniform(-2, 2),
+                               w, h], score=float(rng.uniform(0.05, 1.0))))
+    path = tmp_path / 'pred.bbox.json'
+    path.write_text(json.dumps(dets))
+    ds = DATASETS.build(dict(
+        type='spinemm.VertebraPoseDataset', data_root=phantom_root,
+        data_mode='topdown', ann_file='annotations/val.json',
+        data_prefix=dict(img='images/'), test_mode=True,
+        bbox_file=str(path), filter_cfg=dict(bbox_score_thr=0.3),
+        pipeline=[]))
+    kept = [d for d in dets if d['score'] >= 0.3]
+    assert 0 < len(kept) < len(dets) and len(ds) == len(kept)
+    files = {i['id']: i['file_name'] for i in coco['images']}
+    got = sorted((osp.basename(s['img_path']), float(s['bbox_score'][0]),
+                  *s['bbox'][0].tolist())
+                 for s in map(ds.get_data_info, range(len(ds))))
+    want = sorted((files[d['image_id']], d['score'], d['bbox'][0],
+                   d['bbox'][1], d['bbox'][0] + d['bbox'][2],
+                   d['bbox'][1] + d['bbox'][3]) for d in kept)
+    assert [g[0] for g in got] == [w[0] for w in want]
+    np.testing.assert_allclose([g[1:] for g in got], [w[1:] for w in want],
+                               rtol=1e-6, atol=1e-4)
+
+
+def test_test_tool_show_dir_draws_every_image(phantom_root, tmp_path):
+    """tools/test.py --show-dir for the top-down model: mmpose's hook draws
+    one picture per vertebra (``<image>_<k>.png``, the whole image with that
+    vertebra's keypoints), in the run folder."""
+    import glob
+    import json
+    import os.path as osp
+    import sys
+
+    import cv2
+    from mmpose.apis import init_model
+
+    from conftest import ROOT, ok, run_tool
+    cfg_file = osp.join(ROOT, 'configs', 'vertebra_pose',
+                        'td-hm_res18_8e_phantom-cpu-96x96.py')
+    root = phantom_root.rstrip('/') + '/'
+    cfg = tmp_path / 'tiny_pose.py'
+    cfg.write_text(f'''
+_base_ = {cfg_file!r}
+test_dataloader = dict(num_workers=0, persistent_workers=False,
+                       dataset=dict(data_root={root!r}))
+test_evaluator = [dict(type='CocoMetric',
+                       ann_file={root + 'annotations/val.json'!r})]
+''')
+    torch.manual_seed(0)
+    model = init_model(str(cfg), None, device='cpu')
+    ckpt = str(tmp_path / 'pose.pth')
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=model.dataset_meta)), ckpt)
+    ok(run_tool([sys.executable, 'tools/test.py', str(cfg), ckpt,
+                 '--work-dir', str(tmp_path / 'work'), '--show-dir', 'pics']))
+    val = json.load(open(osp.join(root, 'annotations', 'val.json')))
+    pics = sorted(glob.glob(str(tmp_path / 'work' / '*' / 'pics' / '*')))
+    want = []
+    for img in val['images']:
+        n = sum(a['image_id'] == img['id'] for a in val['annotations'])
+        stem = osp.splitext(img['file_name'])[0]
+        want += [f'{stem}_{k}.png' for k in range(n)]
+    assert sorted(osp.basename(p) for p in pics) == sorted(want)
+    for p in pics:
+        image = osp.basename(p).rsplit('_', 1)[0] + '.png'
+        src = cv2.imread(osp.join(root, 'images', image))
+        assert cv2.imread(p).shape[:2] == src.shape[:2]

@@ -198,3 +198,41 @@ def test_benchmark_volume_times_a_synthetic_scan(tiny_verse_run):
     assert out['shape'] == [96, 80, 120] and out['window'] == 128
     parts = out['seconds']
     assert parts['total'] >= parts['network'] > 0
+
+
+@pytest.mark.skipif(not osp.isdir(MR), reason='../shared/data/real absent')
+def test_test_tool_show_dir_draws_every_slice(tmp_path):
+    """tools/test.py --show-dir for a segmentor: one picture per test image
+    (mmseg's hook draws every 50th batch unless told otherwise), truth and
+    prediction beside each other at the image's size."""
+    import cv2
+    import torch
+    from mmseg.apis import init_model
+    cfg = tmp_path / 'tiny.py'
+    cfg.write_text(f'''
+_base_ = {PYRAMID_MR!r}
+{LOADERS.format(root=MR + '/', extra='')}
+''')
+    torch.manual_seed(0)
+    model = init_model(str(cfg), None, device='cpu')
+    ckpt = str(tmp_path / 'seg.pth')
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    ok(run_tool(['python', 'tools/test.py', str(cfg), ckpt, '--work-dir',
+                 str(tmp_path / 'work'), '--show-dir',
+                 str(tmp_path / 'pics')]))
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from spinemm.registry import DATASETS
+    init_default_scope('mmseg')
+    ds = DATASETS.build(Config.fromfile(str(cfg)).test_dataloader.dataset)
+    names = {osp.basename(ds.get_data_info(i)['img_path'])
+             for i in range(len(ds))}
+    pics = glob.glob(str(tmp_path / 'pics' / '**' / '*.png'), recursive=True)
+    assert len(pics) == len(names) > 1, pics
+    for p in pics:
+        stem = next(n for n in names if osp.splitext(n)[0] in osp.basename(p))
+        src = cv2.imread(osp.join(MR, 'images', stem))
+        # mmseg draws truth | prediction side by side
+        h, w = src.shape[:2]
+        assert cv2.imread(p).shape[:2] == (h, 2 * w)

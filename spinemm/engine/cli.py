@@ -53,8 +53,9 @@ def add_test_args(parser):
         'per image {level: points} + IoU matches) and <out>.bbox.json '
         '(COCO detections, mmpose bbox_file)')
     parser.add_argument(
-        '--show-dir', help='save pictures of predictions over the images to '
-        'this folder (under the work dir, in a timestamped run folder)')
+        '--show-dir', help='save a picture of the predictions over every test '
+        'image to this folder (relative to the work dir; detection and pose '
+        'runs put it inside their timestamped run folder)')
     return parser
 
 
@@ -133,7 +134,10 @@ def _enable_visualization(cfg, show_dir):
     elif vis_type.endswith('PoseVisualizationHook'):
         vis.update(enable=True, out_dir=show_dir)
     elif vis_type.endswith('SegVisualizationHook'):
-        vis.update(draw=True)
-        cfg.visualizer['save_dir'] = show_dir
+        # mmseg's hook draws every `interval`-th batch (50 by default) also
+        # when testing, and its visualizer writes to save_dir as given:
+        # draw every image, under the work dir like the det and pose hooks
+        vis.update(draw=True, interval=1)
+        cfg.visualizer['save_dir'] = osp.join(cfg.work_dir, show_dir)
     else:
         raise RuntimeError(f'--show-dir does not know hook {vis_type}')
