@@ -2,7 +2,7 @@
 # (its compat fixes and registries), and visualiser backends one line away:
 #   visualizer = dict(vis_backends=[_base_.local_backend, _base_.tensorboard_backend])
 #   visualizer = dict(vis_backends=[_base_.local_backend, _base_.wandb_backend])
-# (Weights & Biases needs `pip install wandb`; TensorBoard is installed.)
+# (TensorBoard and Weights & Biases are installed; W&B offline: WANDB_MODE=offline)
 _base_ = 'mmdet::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['spinemm'], allow_failed_imports=False)
