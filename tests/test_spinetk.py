@@ -165,3 +165,56 @@ def test_photometric_transform_leaves_geometry(spinetk):
     assert changed >= 4  # the recipe does change the pixels
     with pytest.raises(TypeError, match='uint8'):
         SpineTKPhotometric(seed=0)(dict(img=np.zeros((4, 4), np.float32)))
+
+
+def test_cli_make_phantoms_then_spinetk2coco(tmp_path):
+    """The two CLIs in a row, checked against the per-image SpineTK json read
+    as plain json: every source and augmented image lands in exactly one
+    split with its keypoints and its box; the stratified split keeps each
+    case whole; the images the json names exist."""
+    import glob
+    import sys
+
+    from conftest import ok, run_tool
+    root = tmp_path / 'stk'
+    out = ok(run_tool([sys.executable, 'tools/misc/make_phantoms.py',
+                       str(root), '--kind', 'spinetk', '--num-images', '6',
+                       '--seed', '4']))
+    assert 'ready' in out
+    ok(run_tool([sys.executable, 'tools/dataset_converters/spinetk2coco.py',
+                 str(root), str(root / 'coco'), '--strat-var', 'hardware',
+                 '--seed', '100']))
+    raw = {}
+    for f in glob.glob(str(root / '*' / '*' / '*' / '*.json')):
+        rec = json.load(open(f))
+        raw[rec['file_name']] = rec
+    cases = {osp.basename(c) for c in glob.glob(str(root / '*'))
+             if osp.isdir(c) and osp.basename(c) != 'coco'}
+    assert len(cases) == 6 and len(raw) > 6
+    seen, case_split = {}, {}
+    for split in ('train', 'val', 'test'):
+        coco = json.load(open(root / 'coco' / f'{split}.json'))
+        for img in coco['images']:
+            name = img['file_name']
+            assert name not in seen and (root / name).is_file()
+            seen[name] = split
+            case = name.split('/')[0]
+            assert case_split.setdefault(case, split) == split
+            if split != 'train':
+                assert '/src/' in name
+            anns = sorted((a for a in coco['annotations']
+                           if a['image_id'] == img['id']),
+                          key=lambda a: a['bbox'][1])
+            want = sorted(raw[name]['annotations'], key=lambda a: a['bbox'][1])
+            assert len(anns) == len(want) > 0
+            for a, w in zip(anns, want):
+                np.testing.assert_allclose(a['keypoints'], w['keypoints'],
+                                           atol=1e-3)
+                x1, y1, x2, y2 = w['bbox']  # SpineTK: XYXY (bbox_mode 0)
+                np.testing.assert_allclose(a['bbox'], [x1, y1, x2 - x1,
+                                                       y2 - y1], atol=1e-3)
+    assert set(case_split) == cases
+    # every source image; augmented ones of training cases only
+    assert set(seen) == {n for n in raw if '/src/' in n or
+                         case_split[n.split('/')[0]] == 'train'}
+    assert set(case_split.values()) == {'train', 'val', 'test'}
