@@ -15,7 +15,8 @@ CONFIGS = sorted(
     p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
                          recursive=True)
     if '_base_' not in p.split(osp.sep))
-BASES = sorted(glob.glob(osp.join(ROOT, 'configs', '_base_', '*.py')))
+BASES = sorted(glob.glob(osp.join(ROOT, 'configs', '_base_', '**', '*.py'),
+                         recursive=True))
 AASCE = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'aasce_train')
 MR2D = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'mr2d_lumbar')
 SCOPE_PACKAGES = dict(mmdet='mmdet', mmpose='mmpose', mmseg='mmseg',
@@ -64,10 +65,44 @@ def test_there_are_configs():
     assert any('quickstart' in c for c in CONFIGS)
 
 
+# fragments no shipped config inherits (offered to users in the READMEs):
+# checked under the runtime they are meant for
+UNUSED_FRAGMENT_RUNTIME = {
+    'spinetk_coco.py': 'default_runtime_det.py',
+    'verse_sagittal_det.py': 'default_runtime_det.py',
+}
+
+
+def fragment_scope(path):
+    """The default scope a scope-less _base_ fragment is used under: that
+    of the shipped configs which name it (directly or through another
+    fragment), or of its runtime in UNUSED_FRAGMENT_RUNTIME."""
+    name = osp.basename(path)
+    if name in UNUSED_FRAGMENT_RUNTIME:
+        runtime = osp.join(ROOT, 'configs', '_base_',
+                           UNUSED_FRAGMENT_RUNTIME[name])
+        return {Config.fromfile(runtime).get('default_scope')}
+    users = [c for c in CONFIGS + BASES
+             if c != path and name in open(c).read()]
+    scopes = set()
+    for c in users:
+        scopes |= ({Config.fromfile(c).get('default_scope')}
+                   if c in CONFIGS else fragment_scope(c))
+    return scopes - {None}
+
+
 @pytest.mark.parametrize('path', CONFIGS + BASES,
                          ids=lambda p: osp.relpath(p, ROOT))
 def test_every_type_resolves(path):
     cfg = Config.fromfile(path)
+    if cfg.get('default_scope') is None and path in BASES:
+        # a dataset/model fragment: resolved in every scope it is used in
+        scopes = fragment_scope(path)
+        assert scopes, f'{path}: no shipped config inherits it'
+        for scope in sorted(scopes):
+            cfg.default_scope = scope
+            assert unresolved_types(cfg) == [], scope
+        return
     assert unresolved_types(cfg) == []
 
 
