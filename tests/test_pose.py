@@ -90,6 +90,41 @@ def test_geometric_term_is_zero_for_a_perfect_prediction():
     assert head.loss((shifted[None], ), [sample])['loss_geom'].item() > 1
 
 
+def test_geometric_head_runs_its_layers_once_per_loss():
+    """The geometric term reuses mmpose's forward of the loss: the final
+    layer runs once, and the loss equals the independent computation on
+    the head's output."""
+    from mmpose.structures import PoseDataSample
+    from mmengine.structures import InstanceData, PixelData
+
+    from spinemm.pose import VertebraHeatmapHead
+    from spinemm.pose.heads import endplate_geometry, heatmap_centroid
+    torch.manual_seed(0)
+    head = VertebraHeatmapHead(in_channels=8, out_channels=6,
+                               deconv_out_channels=(), geometric_weight=0.5,
+                               loss=dict(type='KeypointMSELoss',
+                                         use_target_weight=True))
+    calls = []
+    head.final_layer.register_forward_hook(lambda *a: calls.append(1))
+    feats = (torch.rand(2, 8, 8, 8), )
+    gt = torch.rand(2, 6, 8, 8)
+    samples = [PoseDataSample(gt_fields=PixelData(heatmaps=gt[i]),
+                              gt_instance_labels=InstanceData(
+                                  keypoint_weights=torch.ones(1, 6)))
+               for i in range(2)]
+    losses = head.loss(feats, samples)
+    assert len(calls) == 1
+    assert 'forward' not in vars(head)  # the method is back
+    with torch.no_grad():
+        pred = head.final_layer(feats[0])
+    want = (endplate_geometry(heatmap_centroid(pred)) -
+            endplate_geometry(heatmap_centroid(gt))).abs().sum((-1, -2))
+    assert losses['loss_geom'].item() == pytest.approx(
+        0.5 * want.mean().item(), rel=1e-5)
+    assert losses['loss_kpt'].item() == pytest.approx(
+        head.loss_module(pred, gt, torch.ones(2, 6)).item(), rel=1e-5)
+
+
 def test_morphometry_metric_is_perfect_on_ground_truth(phantom_root):
     from spinemm.formats import load_coco_json
     from spinemm.pose import VertebraMorphometryMetric

@@ -52,10 +52,23 @@ class VertebraHeatmapHead(HeatmapHead):
         self.geometric_weight = geometric_weight
 
     def loss(self, feats, batch_data_samples, train_cfg={}):
-        losses = super().loss(feats, batch_data_samples, train_cfg)
         if self.geometric_weight <= 0:
-            return losses
-        pred = self.forward(feats)
+            return super().loss(feats, batch_data_samples, train_cfg)
+        # mmpose's loss runs the head once; keep that output for the
+        # geometric term instead of a second forward (an instance attribute
+        # shadows the method for this call only)
+        kept = []
+        forward = self.forward
+
+        def forward_once(x):
+            kept.append(forward(x))
+            return kept[-1]
+        self.forward = forward_once
+        try:
+            losses = super().loss(feats, batch_data_samples, train_cfg)
+        finally:
+            del self.forward
+        pred = kept[0]
         gt = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])
         weights = torch.cat([d.gt_instance_labels.keypoint_weights
                              for d in batch_data_samples])
