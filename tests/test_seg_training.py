@@ -128,6 +128,37 @@ def test_verse_infer_writes_verse_files_on_the_ct_grid(tiny_verse_run,
     assert (out / 'timings.csv').is_file()
 
 
+def test_verse_infer_then_eval_verse_scores_what_the_test_loop_scored(
+        tiny_verse_run, tmp_path):
+    """One inference: tools/verse_infer.py runs the config's test step on
+    every slab, so eval_verse.py on its NIfTI masks (CT grid, re-scored at
+    1 mm) reports the figures VerseVolumeMetric gave at the end of training
+    (model grid); --window swaps in mmseg's sliding window."""
+    result = json.loads((tiny_verse_run['work'] /
+                         'test_metrics.json').read_text())
+    ckpt = result['checkpoint']
+    val = osp.join(tiny_verse_run['root'], 'dataset-02validation')
+    scores = {}
+    for name, extra in (('config', []), ('window', ['--window', '32'])):
+        out = tmp_path / name
+        ok(run_tool(['python', 'tools/verse_infer.py', tiny_verse_run['cfg'],
+                     ckpt, val, '--out-dir', str(out)] + extra))
+        text = ok(run_tool(['python', 'tools/analysis_tools/eval_verse.py',
+                            str(out), val, '--out', str(out / 'rows.csv')]))
+        with open(out / 'rows.csv') as f:
+            rows = list(csv.DictReader(f))
+        spine = float(text.split('vertebrae: Dice ')[1].split(',')[0])
+        scores[name] = (spine, float(np.mean([float(r['dice'])
+                                              for r in rows])))
+    metric = result['metrics']
+    assert metric['verse/dice'] > 0.05  # the model predicts some spine
+    assert scores['config'][0] == pytest.approx(metric['verse/dice'],
+                                                abs=2e-3)
+    assert scores['config'][1] == pytest.approx(
+        metric['verse/vertebra_dice'], abs=2e-3)
+    assert scores['window'] != scores['config']
+
+
 def test_eval_verse_scores_a_perfect_prediction_as_perfect(
         verse_phantom_root, tmp_path):
     """The ground-truth masks as predictions: Dice 1, HD95 0, id.rate 1;
@@ -195,7 +226,8 @@ def test_benchmark_volume_times_a_synthetic_scan(tiny_verse_run):
                         '--shape', '96', '80', '120', '--spacing', '1.2',
                         '1.2', '1.0']))
     out = json.loads(text[text.index('{'):text.rindex('}') + 1])
-    assert out['shape'] == [96, 80, 120] and out['window'] == 128
+    assert out['shape'] == [96, 80, 120]
+    assert out['test_cfg'] == dict(mode='whole')  # the config's inference
     parts = out['seconds']
     assert parts['total'] >= parts['network'] > 0
 

@@ -64,7 +64,10 @@ def main():
     p.add_argument('input')
     p.add_argument('--out-dir', default='outputs/verse')
     p.add_argument('--device', default='cpu')
-    p.add_argument('--window', type=int, help='sliding-window side (px)')
+    p.add_argument('--window', type=int,
+                   help="2.5D: a sliding window of this side (px) instead "
+                   "of the config's model.test_cfg (default: the test loop's"
+                   " inference, whole slabs for the shipped configs)")
     p.add_argument('--overlap', type=float,
                    help='window overlap (default 0.25, 3D: the config\'s)')
     p.add_argument('--batch-size', type=int, default=8)

@@ -2,9 +2,9 @@
 
 The CT is put on the grid the model was trained on (('I', 'P', 'R'), 1 mm,
 see :mod:`spinemm.formats.verse_volumes`), cut into sagittal (or coronal)
-slabs of ``2 * context + 1`` slices, each slab segmented by a sliding window
-(softmax averaged where windows overlap), the class maps stacked into a
-volume, split into vertebra instances
+slabs of ``2 * context + 1`` slices, each slab segmented by the model's own
+test step (its ``test_cfg``: whole slab, or mmseg's sliding window), the
+class maps stacked into a volume, split into vertebra instances
 (:func:`spinemm.seg.volume_labels.instances_from_classes`) and brought back
 to the CT's own grid by nearest neighbour.
 """
@@ -18,15 +18,6 @@ from ..formats.verse_slices import (num_slices, put_slice, seg_classes,
 from ..formats.verse_volumes import SLICE_ORIENTATION, hu_window
 from ..io import Volume, reorient, resample, resample_to
 from ..seg.volume_labels import class_labels, instances_from_classes
-
-
-def window_starts(length, window, stride):
-    """Start offsets of windows of ``window`` covering ``0..length`` with a
-    step of at most ``stride`` (the last window ends at ``length``)."""
-    if length <= window:
-        return [0]
-    starts = list(range(0, length - window, stride)) + [length - window]
-    return sorted(set(starts))
 
 
 def to_model_grid(volume: Volume, spacing=1.0, is_label=False) -> Volume:
@@ -76,12 +67,18 @@ class VolumeSegmenter:
     the model's 1 mm grid, grid_ct=the CT array on that grid,
     seconds=dict of timings).
 
+    Each slab goes through the model's own ``test_step`` (data preprocessor,
+    mmseg's whole or slide inference, the model's postprocessing), exactly
+    as ``tools/test.py`` runs the config's test loop, so
+    ``VerseVolumeMetric`` there and ``eval_verse.py`` on what this writes
+    score the same predictions.
+
     Args:
-        window: sliding-window side in pixels (default: the config's
-            ``crop_size`` when it has one, else 256); slices smaller than the
-            window are zero padded.
+        window: when given, a sliding window of this side (px) with
+            ``overlap`` instead of the config's ``model.test_cfg`` (mmseg's
+            ``mode='slide'``: logits averaged where windows overlap).
         overlap: fraction of the window two neighbours share.
-        batch_size: windows per forward pass.
+        batch_size: slabs per forward pass.
         min_volume_mm3: smallest vertebra instance kept.
     """
 
@@ -95,61 +92,60 @@ class VolumeSegmenter:
         self.plane = ds.get('plane', 'sagittal')
         self.hu_range = tuple(ds.get('window', (-500.0, 1300.0)))
         self.spacing = float(ds.get('spacing', 1.0))
-        crop = cfg.get('crop_size', (256, 256))
-        self.window = int(window or max(crop))
-        self.stride = max(1, int(round(self.window * (1 - overlap))))
+        if window:
+            self.set_window(window, overlap)
         self.batch_size = batch_size
         self.min_voxels = max(1, round(min_volume_mm3 / self.spacing**3))
         meta = getattr(self.model, 'dataset_meta', None)  # from the ckpt
         self.classes = tuple(meta['classes']) if meta else \
             seg_classes(ds.get('mode', 'binary'))
 
-    def _forward(self, crops):
+    def set_window(self, window, overlap=0.25):
+        """Slide a ``window`` px square with ``overlap`` (mmseg's
+        ``test_cfg`` ``mode='slide'``)."""
+        from mmengine.config import ConfigDict
+        if not 0 <= overlap < 1:
+            raise ValueError(f'overlap must lie in [0, 1), not {overlap}')
+        stride = max(1, int(round(window * (1 - overlap))))
+        cfg = ConfigDict(mode='slide', crop_size=(window, window),
+                         stride=(stride, stride))
+        check = getattr(self.model, 'check_test_cfg', None)
+        self.model.test_cfg = check(cfg) if check else cfg
+
+    def segment_slabs(self, slabs):
+        """(H, W, C) uint8 slabs of one size -> (H, W) uint8 class maps,
+        through the model's ``test_step``."""
         from mmseg.structures import SegDataSample
-        shape = crops[0].shape[:2]
+        shape = slabs[0].shape[:2]
         samples = [SegDataSample(metainfo=dict(
             ori_shape=shape, img_shape=shape, pad_shape=shape))
-            for _ in crops]
+            for _ in slabs]
         inputs = [torch.from_numpy(np.ascontiguousarray(c.transpose(2, 0, 1)))
-                  for c in crops]
+                  for c in slabs]
         with torch.no_grad():
             outs = self.model.test_step(dict(inputs=inputs,
                                              data_samples=samples))
-        return [o.seg_logits.data.softmax(0).cpu().numpy() for o in outs]
-
-    def segment_slab(self, slab):
-        """(H, W, C) uint8 slab -> (num_classes, H, W) mean softmax."""
-        h, w = slab.shape[:2]
-        win = self.window
-        ph, pw = max(h, win), max(w, win)
-        padded = np.zeros((ph, pw, slab.shape[2]), np.uint8)
-        padded[:h, :w] = slab
-        boxes = [(y, x) for y in window_starts(ph, win, self.stride)
-                 for x in window_starts(pw, win, self.stride)]
-        probs = np.zeros((len(self.classes), ph, pw), np.float32)
-        hits = np.zeros((ph, pw), np.float32)
-        for i in range(0, len(boxes), self.batch_size):
-            chunk = boxes[i:i + self.batch_size]
-            outs = self._forward([padded[y:y + win, x:x + win]
-                                  for y, x in chunk])
-            for (y, x), p in zip(chunk, outs):
-                probs[:, y:y + win, x:x + win] += p
-                hits[y:y + win, x:x + win] += 1
-        return probs[:, :h, :w] / hits[:h, :w]
+        return [o.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+                for o in outs]
 
     def __call__(self, ct: Volume, progress=False):
         from tqdm import tqdm
         t0 = time.perf_counter()
         grid = to_model_grid(ct, self.spacing)
-        arr = grid.data
+        # whole HU, as load_verse_case serves the training and test slices
+        arr = np.round(grid.data)
         t1 = time.perf_counter()
         classes = np.zeros(arr.shape, np.uint8)
         n = num_slices(arr.shape, self.plane)
-        for k in tqdm(range(n), desc='segment slices', disable=not progress):
-            slab = hu_window(take_slab(arr, k, self.plane, self.context),
-                             *self.hu_range)
-            pred = self.segment_slab(slab).argmax(0).astype(np.uint8)
-            put_slice(classes, k, self.plane, pred)
+        bar = tqdm(total=n, desc='segment slices', disable=not progress)
+        for k0 in range(0, n, self.batch_size):
+            ks = range(k0, min(k0 + self.batch_size, n))
+            slabs = [hu_window(take_slab(arr, k, self.plane, self.context),
+                               *self.hu_range) for k in ks]
+            for k, pred in zip(ks, self.segment_slabs(slabs)):
+                put_slice(classes, k, self.plane, pred)
+            bar.update(len(ks))
+        bar.close()
         return segmentation_result(classes, self.classes, self.min_voxels,
                                    grid, ct, dict(resample=t1 - t0,
                                                   network=time.perf_counter() - t1),

@@ -9,7 +9,8 @@
 A CT phantom is placed in an air-filled volume of ``--shape`` voxels at
 ``--spacing`` mm (the size of a clinical scan, 512x512x300 by default),
 then segmented as tools/verse_infer.py does: resampling to the model's
-1 mm grid, the sliding-window network pass over every sagittal slab, instance
+1 mm grid, the network pass over every sagittal slab (the config's test_cfg,
+or --window N: mmseg's sliding window of N px), instance
 labelling and the way back to the CT's grid. Prints the time of each part and
 the peak memory (process RSS; GPU when on CUDA). Without --checkpoint the
 weights are random (the time does not depend on them; a random localizer
@@ -74,6 +75,11 @@ def patch_rate(ct, labels, n, side, mode='levels'):
                 patches_per_s=n / dt, cache_build_s=build)
 
 
+def _jsonable(cfg):
+    return None if cfg is None else json.loads(json.dumps(dict(cfg),
+                                                          default=list))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
@@ -83,6 +89,10 @@ def main():
     p.add_argument('--spacing', type=float, nargs=3, default=[0.8, 0.8, 1.0])
     p.add_argument('--device', default='cpu')
     p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--window', type=int,
+                   help='2.5D: sliding-window side (px) instead of the '
+                   "config's test_cfg")
+    p.add_argument('--overlap', type=float)
     p.add_argument('--repeats', type=int, default=1)
     p.add_argument('--localizer', help='3D: spine localizer config')
     p.add_argument('--localizer-checkpoint')
@@ -99,6 +109,7 @@ def main():
     from spinemm.apis.volume_segment import build_volume_segmenter
     ct, labels = synthetic_case(tuple(a.shape), tuple(a.spacing))
     seg = build_volume_segmenter(a.config, a.checkpoint, a.device,
+                                 window=a.window, overlap=a.overlap,
                                  batch_size=a.batch_size,
                                  localizer=a.localizer,
                                  localizer_checkpoint=a.localizer_checkpoint)
@@ -110,7 +121,8 @@ def main():
     seconds = {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
     out = dict(config=a.config, device=a.device, shape=a.shape,
                spacing=a.spacing, localizer=a.localizer,
-               window=getattr(seg, 'window', None),
+               test_cfg=_jsonable(getattr(getattr(seg, 'model', None),
+                                          'test_cfg', None)),
                context=getattr(seg, 'context', None),
                batch_size=a.batch_size, seconds=seconds,
                peak_rss_mib=resource.getrusage(
