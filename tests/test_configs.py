@@ -245,15 +245,18 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         assert int(gt.max()) < cfg.model.network.out_channels
         assert _glob.glob(osp.join(str(tmp_path), 'h5', '*', '*.h5'))
     elif cfg.train_dataloader.dataset.type == 'spinemm.VerseSliceSegDataset':
-        info = dataset.get_data_info(0)
-        assert info['img'].shape[2] == 2 * dataset.context + 1 == \
+        assert 'img' not in dataset.get_data_info(0)  # metadata only
+        item = dataset[0]
+        assert item['inputs'].shape[0] == 2 * dataset.context + 1 == \
             cfg.model.in_channels
-        assert info['gt_seg_map'].max() < cfg.model.num_classes == \
-            len(dataset.metainfo['classes'])
+        assert item['data_samples'].gt_sem_seg.data.max() < \
+            cfg.model.num_classes == len(dataset.metainfo['classes'])
     elif cfg.default_scope == 'mmseg':
         held_back = set(cfg.train_dataloader.dataset.exclude_stems)
         assert len(dataset) == 14 - len(held_back)
-        assert dataset.get_data_info(0)['gt_seg_map'].shape == (256, 256)
+        assert 'img' not in dataset.get_data_info(0)  # metadata only
+        assert dataset[0]['data_samples'].gt_sem_seg.data.shape[-2:] == \
+            (256, 256)
     elif aasce and cfg.default_scope == 'mmpose':  # a sample per real film
         from spinemm.formats import load_coco_json
         films = load_coco_json(aasce + 'train_spine.json')['images']

@@ -79,7 +79,8 @@ def test_det_slices_through_the_mmdet_pipeline(verse_root, tmp_path, arrays,
     ds = VerseSliceDetDataset(
         data_root=verse_root, cache_dir=str(tmp_path), min_pixels=200,
         metainfo=dict(classes=tuple(LEVELS)),
-        pipeline=[dict(type='mmdet.LoadAnnotations', with_mask=True),
+        pipeline=[dict(type='spinemm.LoadVerseSliceInstances'),
+                  dict(type='mmdet.LoadAnnotations', with_mask=True),
                   dict(type='mmdet.PackDetInputs')])
     # the number of slices equals an independent count over both cases
     expected = 0
@@ -90,8 +91,10 @@ def test_det_slices_through_the_mmdet_pipeline(verse_root, tmp_path, arrays,
     i = next(i for i in range(len(ds))
              if ds.get_data_info(i)['case']['stem'] == case['stem'])
     info = ds.get_data_info(i)
+    assert 'img' not in info and 'instances' not in info  # metadata only
     k = info['slice_index']
     labels = take_slice(arrays['mask'].data, k, 'sagittal')
+    info = ds.pipeline.transforms[0](dict(info))  # the loading transform
     results = LoadAnnotations(with_mask=True)(dict(info))
     for mask, lab, box in zip(results['gt_masks'].masks,
                               results['gt_bboxes_labels'],
@@ -113,15 +116,18 @@ def test_det_slices_through_the_mmdet_pipeline(verse_root, tmp_path, arrays,
 def test_seg_slices_binary_levels_and_2_5d(verse_root, tmp_path, arrays,
                                            case):
     from spinemm.seg.datasets import VerseSliceSegDataset
-    binary = VerseSliceSegDataset(data_root=verse_root,
+    load = [dict(type='spinemm.LoadVerseSlice')]
+    binary = VerseSliceSegDataset(data_root=verse_root, pipeline=load,
                                   cache_dir=str(tmp_path), splits=None)
     levels = VerseSliceSegDataset(data_root=verse_root, mode='levels',
-                                  context=1, cache_dir=str(tmp_path))
+                                  context=1, cache_dir=str(tmp_path),
+                                  pipeline=load)
     assert len(binary) == len(levels)
     assert binary.metainfo['classes'] == ('background', 'vertebra')
     i = next(i for i in range(len(binary))
              if binary.get_data_info(i)['case']['stem'] == case['stem'])
-    b, lv = binary.get_data_info(i), levels.get_data_info(i)
+    assert 'img' not in binary.get_data_info(i)  # metadata only
+    b, lv = binary[i], levels[i]  # through the loading transform
     k = b['slice_index']
     labels = take_slice(arrays['mask'].data, k, 'sagittal')
     np.testing.assert_array_equal(b['gt_seg_map'], labels > 0)
@@ -134,8 +140,11 @@ def test_seg_slices_binary_levels_and_2_5d(verse_root, tmp_path, arrays,
     np.testing.assert_array_equal(
         lv['img'][..., 0],
         hu_window(take_slice(arrays['ct'].data, max(k - 1, 0), 'sagittal')))
-    out = levels.pipeline(levels.get_data_info(i))  # empty pipeline
-    assert 'gt_seg_map' in out['seg_fields']
+    assert lv['seg_fields'] == ['gt_seg_map']
+    # a pipeline without the loader would have no pixels: refused by name
+    with pytest.raises(ValueError, match='spinemm.LoadVerseSlice'):
+        VerseSliceSegDataset(data_root=verse_root, pipeline=[
+            dict(type='PackSegInputs')])
 
 
 def test_verse2coco_masks_decode_to_the_label_slices(verse_root, tmp_path,
@@ -236,4 +245,65 @@ def test_options_that_cannot_be_honoured_are_refused(verse_root):
         with pytest.raises(ValueError, match='filter_cfg'):
             DATASETS.build(dict(
                 type='spinemm.VerseSliceDetDataset', data_root=verse_root,
-                filter_cfg=dict(filter_empty_gt=True), pipeline=[]))
+                filter_cfg=dict(filter_empty_gt=True),
+                pipeline=[dict(type='spinemm.LoadVerseSliceInstances')]))
+        with pytest.raises(ValueError,
+                           match='spinemm.LoadVerseSliceInstances'):
+            DATASETS.build(dict(
+                type='spinemm.VerseSliceDetDataset', data_root=verse_root,
+                pipeline=[dict(type='mmdet.LoadAnnotations')]))
+
+
+def test_volume_metric_scores_each_case_when_its_last_slice_arrives(
+        verse_root, tmp_path):
+    """The true class slices as predictions, one level dropped from the
+    first case: every vertebra scores Dice 1 but the dropped one (0), a case
+    is scored (and its slices let go) as soon as its last slice arrives,
+    and the stacked-slices path of a distributed run gives the same."""
+    import torch
+
+    from spinemm.formats.verse_slices import (level_classes, num_slices,
+                                              seg_classes)
+    from spinemm.seg.volume_metric import VerseVolumeMetric, parse_slice_path
+    classes = seg_classes('levels')
+    cases = [c for c in index_verse(verse_root) if c['mask']]
+    dropped = None
+    batches = []
+    for i, c in enumerate(cases):
+        mask = load_verse_case(c)['mask'].data
+        if i == 0:
+            dropped = int(max(np.unique(mask)))
+        n = num_slices(mask.shape, 'sagittal')
+        samples = []
+        for k in range(n):
+            cls = level_classes(take_slice(mask, k, 'sagittal'), classes)
+            if i == 0:
+                cls[take_slice(mask, k, 'sagittal') == dropped] = 0
+            samples.append(dict(img_path=f'{c["ct"]}#sagittal{k}',
+                                pred_sem_seg=dict(data=torch.from_numpy(
+                                    cls[None].copy()))))
+        batches.append(samples)
+    metric = VerseVolumeMetric(verse_root, with_hd=False)
+    metric.dataset_meta = dict(classes=classes)
+    metric.process(None, batches[0])
+    assert len(metric.results) == 1 and not metric._open
+    metric.process(None, batches[1][:5])
+    assert len(metric.results) == 1 and len(metric._open) == 1
+    metric.process(None, batches[1][5:])
+    assert len(metric.results) == 2 and not metric._open
+    rows = [r for _, r in metric.results]
+    per_vertebra = {(i, v): m['dice'] for i, r in enumerate(rows)
+                    for v, m in r['per_vertebra'].items()}
+    assert per_vertebra.pop((0, dropped)) == 0.0
+    assert set(per_vertebra.values()) == {1.0}
+    n_vert = len(per_vertebra) + 1
+    out = metric.evaluate(len(batches[0]) + len(batches[1]))
+    assert out['verse/vertebra_dice'] == pytest.approx((n_vert - 1) / n_vert)
+    assert out['verse/num_vertebrae'] == n_vert
+    # what rank 0 gets in a distributed run: the slices themselves
+    slices = [('slice', ) + parse_slice_path(s['img_path']) +
+              (s['pred_sem_seg']['data'][0].numpy(), )
+              for b in batches for s in b]
+    again = metric.compute_metrics(slices)
+    np.testing.assert_equal(again, {k.split('/')[1]: v
+                                    for k, v in out.items()})

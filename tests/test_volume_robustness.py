@@ -141,8 +141,9 @@ def test_image_label_size_mismatch_names_both_files(tmp_path):
     cv2.imwrite(str(tmp_path / 'images' / '0.png'),
                 np.zeros((64, 64), np.uint8))
     np.save(tmp_path / 'masks' / '0.npy', np.zeros((32, 64), np.int64))
-    ds = ImageLabelPairDataset(data_root=str(tmp_path), pipeline=[],
-                               lazy_init=False)
+    ds = ImageLabelPairDataset(
+        data_root=str(tmp_path), lazy_init=False,
+        pipeline=[dict(type='spinemm.LoadImageLabelPair')])
     with pytest.raises(ValueError, match='same size') as e:
         ds[0]
     assert '0.png' in str(e.value) and '0.npy' in str(e.value)

@@ -17,6 +17,7 @@ crop_size = (128, 128)  # also the sliding window of tools/verse_infer.py
 verse_common = dict(data_root=data_root, cache_dir=cache_dir, mode='levels',
                     context=1)
 train_pipeline = [
+    dict(type='spinemm.LoadVerseSlice'),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='PackSegInputs'),
 ]

@@ -149,3 +149,44 @@ def index_verse_slices(root, reader, plane='sagittal', splits=None,
         for k in labelled_slices(mask, plane, min_pixels, step):
             out.append(dict(case=case, plane=plane, index=k))
     return out
+
+
+class VerseSliceReader:
+    """Pixels of one VerSe slice as a dataset item describes it: ``case``,
+    ``slice_index`` and ``verse_slice=dict(plane, context, window,
+    spacing, cache_dir)`` (what ``VerseSliceSegDataset`` and
+    ``VerseSliceDetDataset`` put in their items). Used by the pipeline
+    transforms that load the pixels; keeps one
+    :class:`~spinemm.formats.verse_volumes.VerseCaseReader` per grid.
+
+    ``reader(results)`` -> dict(img=uint8 (H, W, 2 * context + 1) through
+    the HU window, labels=(H, W) VerSe labels or None, spacing=mm per
+    pixel).
+    """
+
+    def __init__(self):
+        self._readers = {}
+
+    def __call__(self, results):
+        from .verse_volumes import VerseCaseReader, hu_window
+        try:
+            opts = results['verse_slice']
+            case, k = results['case'], int(results['slice_index'])
+        except KeyError as e:
+            raise KeyError(f'{results.get("img_path", "this item")}: no {e} '
+                           'in the results; the VerSe slice loaders read '
+                           'items of VerseSliceSegDataset / '
+                           'VerseSliceDetDataset') from None
+        key = (opts['spacing'], opts['cache_dir'])
+        if key not in self._readers:
+            self._readers[key] = VerseCaseReader(*key)
+        arrays = self._readers[key](case)
+        img = hu_window(take_slab(arrays['ct'], k, opts['plane'],
+                                  opts['context']), *opts['window'])
+        labels = None if arrays['mask'] is None else \
+            take_slice(arrays['mask'], k, opts['plane'])
+        return dict(img=img, labels=labels,
+                    spacing=float(np.linalg.norm(arrays['affine'][:3, 0])))
+
+    def __getstate__(self):  # dataloader workers open their own files
+        return dict(_readers={})

@@ -6,7 +6,11 @@
 * a square crop of 0.5-0.8 of the shorter side, resized back to full size.
 
 Images are interpolated linearly, label maps by nearest neighbour; areas
-that come from outside the image are 0 (background).
+that come from outside the image are 0 (background). The chosen steps are
+composed into one affine map, so each image and label map is resampled
+once, however many steps apply (not blurred by up to three interpolations);
+what an intermediate step pushes out of the frame stays zero, as when the
+steps are applied one by one.
 """
 import cv2
 import numpy as np
@@ -19,6 +23,10 @@ def _warp(arr, m, size, nearest):
     return cv2.warpAffine(arr, m, size, flags=cv2.INTER_NEAREST if nearest
                           else cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _masked(arr, inside):
+    return arr * (inside if arr.ndim == 2 else inside[..., None])
 
 
 @TRANSFORMS.register_module()
@@ -53,10 +61,19 @@ class DourtheAugment(BaseTransform):
             sx, sy = w / side, h / side
             steps.append(('crop', np.float64([[sx, 0, -x0 * sx],
                                               [0, sy, -y0 * sy]])))
-        for _, m in steps:
-            img = _warp(img, m, (w, h), nearest=False)
+        if steps:
+            total = np.eye(3)
+            inside = np.ones((h, w), np.uint8)
+            for _, m in steps:  # later steps act on the earlier ones' output
+                total = np.vstack([m, [0, 0, 1]]) @ total
+                # what a step pushes out of the frame stays lost (zero), as
+                # when the steps are applied one by one
+                inside = _warp(inside, m, (w, h), nearest=True)
+            img = _masked(_warp(img, total[:2], (w, h), nearest=False),
+                          inside)
             for key in fields:
-                results[key] = _warp(results[key], m, (w, h), nearest=True)
+                results[key] = _masked(_warp(results[key], total[:2], (w, h),
+                                             nearest=True), inside)
         results['img'] = img
         results['dourthe_steps'] = [name for name, _ in steps]
         return results

@@ -16,6 +16,7 @@ import os.path as osp
 from collections import defaultdict
 
 import numpy as np
+from mmengine.dist import get_world_size
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 
@@ -48,6 +49,12 @@ class VerseVolumeMetric(BaseMetric):
             are read through the same cached reader).
         min_volume_mm3: smallest predicted instance kept.
         with_hd: compute HD95 (the slowest part).
+
+    In one process, slices go straight into their case's volume and a case
+    is scored as soon as its last slice arrives, so ``results`` holds one
+    small summary per case and at most the cases in flight are in memory
+    (one, in the dataset's order). In a distributed run each rank sees every
+    n-th slice, so the slices travel to rank 0 and are stacked there.
     """
 
     default_prefix = 'verse'
@@ -61,6 +68,17 @@ class VerseVolumeMetric(BaseMetric):
         self.spacing = (spacing, ) * 3
         self.min_voxels = max(1, round(min_volume_mm3 / spacing**3))
         self.with_hd = with_hd
+        self._cases = None
+        self._open = {}  # ct path -> dict(volume, plane, seen)
+
+    def _case(self, ct):
+        if self._cases is None:
+            self._cases = {osp.abspath(c['ct']): c
+                           for c in index_verse(self.data_root)}
+        case = self._cases.get(osp.abspath(ct))
+        if case is None:
+            raise KeyError(f'{ct}: not a VerSe case under {self.data_root}')
+        return case
 
     def _centroids(self, served, pred):
         """(true, predicted) body centroids in world mm of the served grid
@@ -79,42 +97,72 @@ class VerseVolumeMetric(BaseMetric):
         for s in data_samples:
             ct, plane, index = parse_slice_path(s['img_path'])
             pred = s['pred_sem_seg']['data'][0].cpu().numpy().astype(np.uint8)
-            self.results.append((ct, plane, index, pred))
+            if get_world_size() > 1:
+                self.results.append(('slice', ct, plane, index, pred))
+            else:
+                self._add_slice(ct, plane, index, pred)
 
-    def compute_metrics(self, results):
+    def _add_slice(self, ct, plane, index, pred):
+        key = osp.abspath(ct)
+        buf = self._open.get(key)
+        if buf is None:
+            shape = np.asarray(self.reader(self._case(key))['mask']).shape
+            buf = self._open[key] = dict(volume=np.zeros(shape, np.uint8),
+                                         plane=plane, seen=set())
+        put_slice(buf['volume'], index, plane, pred)
+        buf['seen'].add(index)
+        if len(buf['seen']) == num_slices(buf['volume'].shape, plane):
+            self._close(key)
+
+    def _close(self, key):
+        buf = self._open.pop(key)
+        self.results.append(('case', self._score(key, buf['volume'],
+                                                 buf['plane'],
+                                                 len(buf['seen']))))
+
+    def evaluate(self, size):
+        for key in list(self._open):  # cases the dataset did not finish
+            self._close(key)
+        return super().evaluate(size)
+
+    def _score(self, ct, volume, plane, num_seen):
+        """The :func:`evaluate_labels` row of one case's class volume."""
         logger = MMLogger.get_current_instance()
         classes = self.dataset_meta['classes']
         levels = class_labels(classes) is not None
-        cases = {osp.abspath(c['ct']): c
-                 for c in index_verse(self.data_root)}
-        by_case = defaultdict(list)
-        for ct, plane, index, pred in results:
+        case = self._case(ct)
+        served = self.reader(case)
+        gt = np.asarray(served['mask'])
+        n = num_slices(gt.shape, plane)
+        if num_seen < n:
+            print_log(f'{case["stem"]}: {num_seen} of {n} {plane} slices '
+                      'predicted; the others count as background', logger,
+                      level=30)
+        pred = instances_from_classes(volume, classes, self.min_voxels)
+        if not levels:
+            pred = relabel_by_overlap(pred, gt)
+        r = evaluate_labels(pred, gt, self.spacing, self.with_hd,
+                            self._centroids(served, pred))
+        if not levels:
+            r['id_rate'] = r['mean_distance'] = float('nan')
+        logger.info(
+            f'{case["stem"]}: Dice {r["dice"]:.3f}, per-vertebra '
+            f'{r["mean_dice"]:.3f}, HD95 {r["mean_hd95"]:.2f} mm, '
+            f'id.rate {r["id_rate"]:.3f}')
+        return r
+
+    def compute_metrics(self, results):
+        rows = [r[1] for r in results if r[0] == 'case']
+        by_case = defaultdict(list)  # a distributed run's slices
+        for _, ct, plane, index, pred in (r for r in results
+                                          if r[0] == 'slice'):
             by_case[osp.abspath(ct)].append((plane, index, pred))
-        rows = []
         for ct, slices in sorted(by_case.items()):
-            if ct not in cases:
-                raise KeyError(f'{ct}: not a VerSe case under {self.data_root}')
-            served = self.reader(cases[ct])
-            gt = np.asarray(served['mask'])
-            volume = np.zeros(gt.shape, np.uint8)
-            plane = slices[0][0]
+            gt_shape = np.asarray(self.reader(self._case(ct))['mask']).shape
+            volume = np.zeros(gt_shape, np.uint8)
             for p, k, pred in slices:
                 put_slice(volume, k, p, pred)
-            n = num_slices(gt.shape, plane)
-            if len({k for _, k, _ in slices}) < n:
-                print_log(f'{cases[ct]["stem"]}: {len(slices)} of {n} '
-                          f'{plane} slices predicted; the others count as '
-                          'background', logger, level=30)
-            pred = instances_from_classes(volume, classes, self.min_voxels)
-            if not levels:
-                pred = relabel_by_overlap(pred, gt)
-            r = evaluate_labels(pred, gt, self.spacing, self.with_hd,
-                                self._centroids(served, pred))
-            if not levels:
-                r['id_rate'] = r['mean_distance'] = float('nan')
-            rows.append(r)
-            logger.info(
-                f'{cases[ct]["stem"]}: Dice {r["dice"]:.3f}, per-vertebra '
-                f'{r["mean_dice"]:.3f}, HD95 {r["mean_hd95"]:.2f} mm, '
-                f'id.rate {r["id_rate"]:.3f}')
+            rows.append(self._score(ct, volume, slices[0][0],
+                                    len({k for _, k, _ in slices})))
+        levels = class_labels(self.dataset_meta['classes']) is not None
         return summarize_cases(rows, levels)

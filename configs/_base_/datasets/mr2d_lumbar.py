@@ -12,11 +12,13 @@ val_stems = ['3', '7', '9', '11']
 common = dict(type=dataset_type, data_root=data_root, img_dir='images',
               label_dir='masks', label_values=[0, 1, 2])
 train_pipeline = [
+    dict(type='spinemm.LoadImageLabelPair'),
     dict(type='Resize', scale=input_size, keep_ratio=False),
     dict(type='spinemm.DourtheAugment', prob=0.5),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
+    dict(type='spinemm.LoadImageLabelPair'),
     dict(type='Resize', scale=input_size, keep_ratio=False),
     dict(type='PackSegInputs'),
 ]

@@ -9,11 +9,13 @@ verse_common = dict(type=dataset_type, data_root=data_root,
                     cache_dir=cache_dir, plane='sagittal', spacing=1.0)
 
 train_pipeline = [
+    dict(type='spinemm.LoadVerseSliceInstances'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
+    dict(type='spinemm.LoadVerseSliceInstances'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     # CocoMetric builds its ground truth from 'instances' (no ann_file)

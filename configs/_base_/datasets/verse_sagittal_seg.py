@@ -8,12 +8,13 @@ verse_common = dict(type=dataset_type, data_root=data_root,
                     cache_dir=cache_dir, mode='binary', context=1)
 
 train_pipeline = [
+    dict(type='spinemm.LoadVerseSlice'),
     dict(type='RandomResize', scale=(512, 512), ratio_range=(0.75, 1.25),
          keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.9),
     dict(type='PackSegInputs'),
 ]
-test_pipeline = [dict(type='PackSegInputs')]
+test_pipeline = [dict(type='spinemm.LoadVerseSlice'), dict(type='PackSegInputs')]
 train_dataloader = dict(
     batch_size=4, num_workers=2, persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

@@ -1,11 +1,10 @@
 """VerSe CT slices with vertebra instances, served to mmdet on the fly."""
-import numpy as np
 from mmdet.datasets import BaseDetDataset
 
-from ...formats.verse_slices import (index_verse_slices, slice_instances,
-                                     take_slab)
-from ...formats.verse_volumes import VerseCaseReader, hu_window
+from ...formats.verse_slices import index_verse_slices
+from ...formats.verse_volumes import VerseCaseReader
 from ...registry import DATASETS
+from ...utils.pipeline import check_first_transform
 
 
 @DATASETS.register_module()
@@ -18,8 +17,9 @@ class VerseSliceDetDataset(BaseDetDataset):
     neighbouring slices when ``context=1``), with a box, an RLE mask and a
     class per vertebra. Classes are ``('vertebra',)`` (default) or level
     names (``metainfo=dict(classes=spinemm.anatomy.LEVELS)``); instances of
-    levels not in the list are dropped. The pipeline starts at
-    ``LoadAnnotations`` (the image is already in the results).
+    levels not in the list are dropped. The dataset holds metadata only;
+    the pipeline starts with ``dict(type='spinemm.LoadVerseSliceInstances')``
+    (pixels and instances), then mmdet's ``LoadAnnotations``.
 
     Args:
         splits: VerSe split folders to use (all by default).
@@ -38,46 +38,26 @@ class VerseSliceDetDataset(BaseDetDataset):
         self.step = step
         self.context = context
         self.window = tuple(window)
+        self.slice_options = dict(plane=plane, context=context,
+                                  window=tuple(window), spacing=spacing,
+                                  cache_dir=cache_dir)
         self.reader = VerseCaseReader(spacing, cache_dir)
+        check_first_transform(kwargs.get('pipeline'),
+                              'spinemm.LoadVerseSliceInstances',
+                              'VerseSliceDetDataset')
         super().__init__(*args, **kwargs)
 
     def load_data_list(self):
         slices = index_verse_slices(self.data_root, self.reader, self.plane,
                                     self.splits, self.min_pixels, self.step)
+        options = dict(self.slice_options,
+                       classes=tuple(self.metainfo['classes']))
         return [
             dict(img_id=i, img_path=f'{s["case"]["ct"]}#{self.plane}'
-                 f'{s["index"]}', case=s['case'], slice_index=s['index'])
+                 f'{s["index"]}', case=s['case'], slice_index=s['index'],
+                 verse_slice=options)
             for i, s in enumerate(slices)
         ]
-
-    def get_data_info(self, idx):
-        info = super().get_data_info(idx)
-        arrays = self.reader(info['case'])
-        ct = take_slab(arrays['ct'], info['slice_index'], self.plane,
-                       self.context)
-        img = hu_window(ct, *self.window)
-        if img.shape[-1] == 1:
-            img = np.repeat(img, 3, -1)
-        labels = take_slab(arrays['mask'], info['slice_index'], self.plane,
-                           0)[..., 0]
-        classes = self.metainfo['classes']
-        instances = []
-        for inst in slice_instances(labels, min_pixels=20):
-            if tuple(classes) == ('vertebra', ):
-                cls = 0
-            elif inst['level'] in classes:
-                cls = classes.index(inst['level'])
-            else:
-                continue
-            instances.append(dict(bbox=inst['bbox'], bbox_label=cls,
-                                  mask=inst['mask'], ignore_flag=0,
-                                  level=inst['level']))
-        spacing = float(np.linalg.norm(arrays['affine'][:3, 0]))
-        info.update(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
-                    height=img.shape[0], width=img.shape[1],
-                    instances=instances,
-                    pixel_spacing=[spacing, spacing])
-        return info
 
     def filter_data(self):
         # slices are chosen by vertebra pixels (``min_pixels``) when the

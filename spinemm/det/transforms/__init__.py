@@ -1,6 +1,8 @@
 from .keypoints import (LoadVertebraKeypoints, PackVertebraInputs,
                         WithKeypoints, apply_homography)
 from .photometric import SpineTKPhotometric, spinetk_photometric
+from .verse_slices import LoadVerseSliceInstances
 
 __all__ = ['LoadVertebraKeypoints', 'PackVertebraInputs', 'WithKeypoints',
-           'apply_homography', 'SpineTKPhotometric', 'spinetk_photometric']
+           'apply_homography', 'SpineTKPhotometric', 'spinetk_photometric',
+    'LoadVerseSliceInstances']

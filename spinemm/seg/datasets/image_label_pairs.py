@@ -4,10 +4,9 @@ import numpy as np
 from mmengine.logging import MMLogger
 from mmseg.datasets import BaseSegDataset
 
-from ...formats.image_label_pairs import (label_value_set, pair_by_stem,
-                                          read_image, read_label_map)
-from ...io import spinetk_normalize
+from ...formats.image_label_pairs import label_value_set, pair_by_stem
 from ...registry import DATASETS
+from ...utils.pipeline import check_first_transform
 
 
 @DATASETS.register_module()
@@ -20,8 +19,11 @@ class ImageLabelPairDataset(BaseSegDataset):
     and logged. ``value_to_class`` maps label values to class indices (e.g.
     ``{2: 1}`` keeps only vertebrae as class 1, everything else 0); by
     default values are class indices. ``stems`` / ``exclude_stems`` select a
-    subset (a held-back split). DICOM slices are SpineTK-normalised to 8
-    bits; PNGs are read as grey. The pipeline starts after loading.
+    subset (a held-back split).
+
+    The dataset holds metadata only; the pipeline starts with
+    ``dict(type='spinemm.LoadImageLabelPair')``, which reads the pixels
+    (DICOM slices SpineTK-normalised to 8 bits, PNGs as grey).
     """
 
     METAINFO = dict(classes=('background', 'disc', 'vertebra'),
@@ -30,6 +32,9 @@ class ImageLabelPairDataset(BaseSegDataset):
     def __init__(self, img_dir='images', label_dir='masks', stems=None,
                  exclude_stems=None, label_values=None, value_to_class=None,
                  **kwargs):
+        check_first_transform(kwargs.get('pipeline'),
+                              'spinemm.LoadImageLabelPair',
+                              'ImageLabelPairDataset')
         self.img_dir, self.label_dir = img_dir, label_dir
         self.stems = None if stems is None else [str(s) for s in stems]
         self.exclude_stems = {str(s) for s in exclude_stems or ()}
@@ -60,31 +65,9 @@ class ImageLabelPairDataset(BaseSegDataset):
                 raise ValueError(f'{self.data_root}: stems {missing} have no '
                                  'image/label pair')
         return [dict(img_path=img, seg_map_path=lab, stem=stem,
+                     label_values=self.label_values,
+                     value_to_class=self.value_to_class,
                      label_map=None, reduce_zero_label=False, seg_fields=[])
                 for stem, img, lab in pairs
                 if (self.stems is None or stem in self.stems)
                 and stem not in self.exclude_stems]
-
-    def get_data_info(self, idx):
-        info = super().get_data_info(idx)
-        img = read_image(info['img_path'])
-        if info['img_path'].lower().endswith('.dcm') or img.max() > 255:
-            img = spinetk_normalize(img)
-        img = np.clip(img, 0, 255).astype(np.uint8)
-        label = read_label_map(info['seg_map_path'], self.label_values)
-        if label.shape != img.shape[:2]:
-            raise ValueError(
-                f"{info['img_path']} is {img.shape[0]}x{img.shape[1]} px but "
-                f"its label map {info['seg_map_path']} is {label.shape[0]}x"
-                f'{label.shape[1]}: an image and its labels must have the '
-                'same size (a resized label map would be misaligned)')
-        if self.value_to_class is not None:
-            lut = np.zeros(int(label.max()) + 1, np.uint8)
-            for v, c in self.value_to_class.items():
-                if int(v) < len(lut):
-                    lut[int(v)] = c
-            label = lut[label]
-        info.update(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
-                    gt_seg_map=label.astype(np.uint8),
-                    seg_fields=['gt_seg_map'])
-        return info

@@ -3,10 +3,10 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset
 
 from ...anatomy import LEVELS
-from ...formats.verse_slices import (index_verse_slices, level_classes,
-                                     seg_classes, take_slab)
-from ...formats.verse_volumes import VerseCaseReader, hu_window
+from ...formats.verse_slices import index_verse_slices, seg_classes
+from ...formats.verse_volumes import VerseCaseReader
 from ...registry import DATASETS
+from ...utils.pipeline import check_first_transform
 
 
 @DATASETS.register_module()
@@ -18,8 +18,11 @@ class VerseSliceSegDataset(BaseSegDataset):
     :data:`spinemm.anatomy.LEVELS`). ``context=k`` stacks the ``k``
     neighbouring slices on each side as channels (2.5D; ``2k + 1``
     channels), otherwise the slice is one channel. Images are uint8 through
-    a bone window; the pipeline starts after loading (image and
-    ``gt_seg_map`` are already in the results).
+    the HU ``window``.
+
+    The dataset holds metadata only (case, slice index, and the slice
+    options as ``verse_slice``); the pipeline starts with
+    ``dict(type='spinemm.LoadVerseSlice')``, which reads the pixels.
     """
 
     METAINFO = dict(classes=('background', 'vertebra'),
@@ -28,7 +31,7 @@ class VerseSliceSegDataset(BaseSegDataset):
     def __init__(self, mode='binary', plane='sagittal', splits=None,
                  spacing=1.0, cache_dir=None, min_pixels=50, step=1,
                  context=0, window=(-500.0, 1300.0), metainfo=None,
-                 **kwargs):
+                 pipeline=(), **kwargs):
         classes = seg_classes(mode)
         given = (metainfo or {}).get('classes')
         if given is not None and tuple(given) != tuple(classes):
@@ -38,6 +41,8 @@ class VerseSliceSegDataset(BaseSegDataset):
                 f"VerseSliceSegDataset(mode={mode!r}) has the classes "
                 f"{tuple(classes)}; metainfo.classes={tuple(given)} cannot "
                 "be honoured: choose mode='binary' or mode='levels' instead")
+        check_first_transform(pipeline, 'spinemm.LoadVerseSlice',
+                              'VerseSliceSegDataset')
         metainfo = dict(metainfo or {}, classes=classes)
         if mode == 'levels':
             rng = np.random.RandomState(0)
@@ -46,8 +51,11 @@ class VerseSliceSegDataset(BaseSegDataset):
         self.plane, self.splits = plane, splits
         self.min_pixels, self.step = min_pixels, step
         self.context, self.window = context, tuple(window)
+        self.slice_options = dict(plane=plane, context=context,
+                                  window=tuple(window), spacing=spacing,
+                                  cache_dir=cache_dir, classes=classes)
         self.reader = VerseCaseReader(spacing, cache_dir)
-        super().__init__(metainfo=metainfo, **kwargs)
+        super().__init__(metainfo=metainfo, pipeline=pipeline, **kwargs)
 
     @classmethod
     def get_label_map(cls, new_classes=None):
@@ -59,21 +67,10 @@ class VerseSliceSegDataset(BaseSegDataset):
         return [
             dict(img_path=f'{s["case"]["ct"]}#{self.plane}{s["index"]}',
                  seg_map_path=None, case=s['case'], slice_index=s['index'],
-                 label_map=None, reduce_zero_label=False, seg_fields=[])
+                 verse_slice=self.slice_options, label_map=None,
+                 reduce_zero_label=False, seg_fields=[])
             for s in slices
         ]
 
-    def get_data_info(self, idx):
-        info = super().get_data_info(idx)
-        arrays = self.reader(info['case'])
-        img = hu_window(take_slab(arrays['ct'], info['slice_index'],
-                                  self.plane, self.context), *self.window)
-        if img.shape[-1] == 1:
-            img = img[..., 0]
-        labels = take_slab(arrays['mask'], info['slice_index'], self.plane,
-                           0)[..., 0]
-        info.update(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
-                    gt_seg_map=level_classes(labels,
-                                             self.metainfo['classes']),
-                    seg_fields=['gt_seg_map'])
-        return info
+
+__all__ = ['VerseSliceSegDataset']
