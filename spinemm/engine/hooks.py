@@ -116,9 +116,12 @@ def plot_history(rows, path):
     plt.close(fig)
 
 
-@HOOKS.register_module()
-class SegOverlayHook(Hook):
-    """Prediction overlays of the first validation slices, per validation."""
+class ValPictureHook(Hook):
+    """Base of the per-validation picture hooks: ``picture`` of each of the
+    first ``num_images`` validation outputs, drawn by
+    :func:`spinemm.visualization.seg_overlay` (prediction filled, truth
+    outlined) to ``<work_dir>/<out_dir>/iter_<n>/<k>_<name>.png``, on the
+    main rank only. Subclasses say what to draw."""
 
     priority = 'LOW'
 
@@ -127,6 +130,11 @@ class SegOverlayHook(Hook):
         self.alpha = alpha
         self.out_dir = out_dir
         self._seen = 0
+
+    def picture(self, runner, inputs, sample):
+        """-> (uint8 grey image, predicted labels, true labels or None,
+        (n, 3) uint8 palette, file name stem)."""
+        raise NotImplementedError
 
     def before_val_epoch(self, runner):
         self._seen = 0
@@ -137,25 +145,34 @@ class SegOverlayHook(Hook):
         if self._seen >= self.num_images or not outputs or \
                 not is_main_process():
             return
-        palette = np.array(runner.val_dataloader.dataset.metainfo['palette'],
-                           np.uint8)
         folder = osp.join(runner.work_dir, self.out_dir,
                           f'iter_{runner.iter:06d}')
         os.makedirs(folder, exist_ok=True)
         for inputs, sample in zip(data_batch['inputs'], outputs):
             if self._seen >= self.num_images:
                 break
-            pred = sample.pred_sem_seg.data[0].cpu().numpy()
-            gt = sample.gt_sem_seg.data[0].cpu().numpy() \
-                if 'gt_sem_seg' in sample else None
-            image = inputs.cpu().numpy()
-            image = image[image.shape[0] // 2]  # centre channel
-            image = _fit(image, pred.shape)
-            name = osp.splitext(osp.basename(
-                sample.img_path.replace('#', '_')))[0]
+            image, pred, gt, palette, name = self.picture(runner, inputs,
+                                                          sample)
             seg_overlay(image, pred, palette, gt, self.alpha,
                         osp.join(folder, f'{self._seen:02d}_{name}.png'))
             self._seen += 1
+
+
+@HOOKS.register_module()
+class SegOverlayHook(ValPictureHook):
+    """Prediction overlays of the first validation slices, per validation."""
+
+    def picture(self, runner, inputs, sample):
+        palette = np.array(runner.val_dataloader.dataset.metainfo['palette'],
+                           np.uint8)
+        pred = sample.pred_sem_seg.data[0].cpu().numpy()
+        gt = sample.gt_sem_seg.data[0].cpu().numpy() \
+            if 'gt_sem_seg' in sample else None
+        image = inputs.cpu().numpy()
+        image = image[image.shape[0] // 2]  # centre channel
+        name = osp.splitext(osp.basename(
+            sample.img_path.replace('#', '_')))[0]
+        return _fit(image, pred.shape), pred, gt, palette, name
 
 
 def _fit(image, shape):

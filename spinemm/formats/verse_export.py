@@ -21,8 +21,8 @@ from ..utils.atomic import (check_no_overlap, check_replaceable,
                               output_kind)
 from .coco_vertebra import coco_categories
 from .verse import index_verse
-from .verse_slices import (labelled_slices, level_classes, slice_instances,
-                           take_slab, take_slice)
+from .verse_slices import (labelled_slices, level_classes, seg_classes,
+                           slice_instances, take_slab, take_slice)
 from .verse_volumes import VerseCaseReader, hu_window
 
 
@@ -45,6 +45,19 @@ def _cases(root, splits):
     return cases
 
 
+def _prepare_export(out, root, options, overwrite):
+    """The summary of a finished export of ``out`` with the same
+    ``options`` (then there is nothing to do), else None once ``out`` is
+    known to be safe to write (not inside ``root``; new, or spinemm's own
+    export of this kind and ``overwrite``)."""
+    check_no_overlap(out, [root])
+    done = _already_done(out, options)
+    if done:
+        return dict(done, unchanged=True)
+    check_replaceable(out, options['kind'], overwrite)
+    return None
+
+
 def verse_to_coco(root, out, plane='sagittal', per_level=False, spacing=1.0,
                   splits=None, min_pixels=200, step=1, progress=True,
                   overwrite=False):
@@ -54,11 +67,9 @@ def verse_to_coco(root, out, plane='sagittal', per_level=False, spacing=1.0,
     options = dict(kind='verse2coco', root=osp.abspath(root), plane=plane,
                    per_level=per_level, spacing=spacing, splits=splits,
                    min_pixels=min_pixels, step=step)
-    check_no_overlap(out, [root])
-    done = _already_done(out, options)
+    done = _prepare_export(out, root, options, overwrite)
     if done:
-        return dict(done, unchanged=True)
-    check_replaceable(out, options['kind'], overwrite)
+        return done
     info = dict(options=options)
     classes = list(LEVELS) if per_level else ['vertebra']
     reader = VerseCaseReader(spacing)
@@ -112,19 +123,14 @@ def verse_to_seg(root, out, plane='sagittal', mode='binary', context=0,
     (grey, or ``2 * context + 1`` channels: PNG for 3, .npy otherwise) and
     ``ann_dir/<split>/<name>.png`` (class indices: binary, or background +
     levels of :data:`spinemm.anatomy.LEVELS`)."""
-    if mode not in ('binary', 'levels'):
-        raise ValueError(f"mode is 'binary' or 'levels', not {mode!r}")
+    classes = seg_classes(mode)  # also checks the mode
     options = dict(kind='verse2seg', root=osp.abspath(root), plane=plane,
                    mode=mode, context=context, spacing=spacing, splits=splits,
                    min_pixels=min_pixels, step=step)
-    check_no_overlap(out, [root])
-    done = _already_done(out, options)
+    done = _prepare_export(out, root, options, overwrite)
     if done:
-        return dict(done, unchanged=True)
-    check_replaceable(out, options['kind'], overwrite)
+        return done
     info = dict(options=options)
-    classes = ('background', 'vertebra') if mode == 'binary' else \
-        ('background', ) + tuple(LEVELS)
     channels = 2 * context + 1
     img_ext = '.png' if channels in (1, 3) else '.npy'
     reader = VerseCaseReader(spacing)

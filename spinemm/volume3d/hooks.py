@@ -1,12 +1,8 @@
 """Per-validation pictures of 3D patches: the middle sagittal slice of the
 first validation patches, prediction filled, truth outlined."""
-import os
-import os.path as osp
-
 import numpy as np
-from mmengine.dist import is_main_process
-from mmengine.hooks import Hook
 
+from ..engine.hooks import ValPictureHook
 from ..registry import HOOKS
 
 
@@ -18,52 +14,30 @@ def level_palette(n, seed=1):
 
 
 @HOOKS.register_module()
-class VolumeSnapshotHook(Hook):
+class VolumeSnapshotHook(ValPictureHook):
     """Writes ``<work_dir>/<out_dir>/iter_<n>/<k>_<case>.png`` for the
     first ``num_images`` validation patches of each validation (main rank
     only): the patch's middle sagittal slice (the served grid is ('I', 'P',
     'R'): axis 2 runs right to left) in [0, 1] grey, the predicted classes
     filled, the true ones outlined."""
 
-    priority = 'LOW'
-
     def __init__(self, num_images=4, alpha=0.45, out_dir='snapshots'):
-        self.num_images = num_images
-        self.alpha = alpha
-        self.out_dir = out_dir
-        self._seen = 0
+        super().__init__(num_images, alpha, out_dir)
 
-    def before_val_epoch(self, runner):
-        self._seen = 0
-
-    def after_val_iter(self, runner, batch_idx, data_batch=None,
-                       outputs=None):
-        from ..visualization import seg_overlay
-        if self._seen >= self.num_images or not outputs or \
-                not is_main_process():
-            return
-        folder = osp.join(runner.work_dir, self.out_dir,
-                          f'iter_{runner.iter:06d}')
-        os.makedirs(folder, exist_ok=True)
-        for inputs, sample in zip(data_batch['inputs'], outputs):
-            if self._seen >= self.num_images:
-                break
-            pred = sample.pred_seg_map.cpu().numpy()
-            k = pred.shape[2] // 2
-            image = (np.clip(inputs[0].cpu().numpy()[:, :, k], 0, 1) * 255
-                     ).astype(np.uint8)
-            gt = sample.gt_seg_map.cpu().numpy()[:, :, k] \
-                if 'gt_seg_map' in sample else None
-            n = len(sample.metainfo.get('classes') or []) or \
-                int(max(pred.max(), 0 if gt is None else gt.max())) + 1
-            # nearest-neighbour enlargement to >= 256 px: patches are small
-            f = max(1, int(np.ceil(256 / min(image.shape))))
-            image = np.kron(image, np.ones((f, f), np.uint8))
-            shown = np.kron(pred[:, :, k], np.ones((f, f), pred.dtype))
-            if gt is not None:
-                gt = np.kron(gt, np.ones((f, f), gt.dtype))
-            seg_overlay(image, shown, level_palette(n), gt,
-                        self.alpha, osp.join(
-                            folder, f'{self._seen:02d}_'
-                            f'{sample.metainfo.get("case", "patch")}.png'))
-            self._seen += 1
+    def picture(self, runner, inputs, sample):
+        pred = sample.pred_seg_map.cpu().numpy()
+        k = pred.shape[2] // 2
+        image = (np.clip(inputs[0].cpu().numpy()[:, :, k], 0, 1) * 255
+                 ).astype(np.uint8)
+        gt = sample.gt_seg_map.cpu().numpy()[:, :, k] \
+            if 'gt_seg_map' in sample else None
+        n = len(sample.metainfo.get('classes') or []) or \
+            int(max(pred.max(), 0 if gt is None else gt.max())) + 1
+        # nearest-neighbour enlargement to >= 256 px: patches are small
+        f = max(1, int(np.ceil(256 / min(image.shape))))
+        image = np.kron(image, np.ones((f, f), np.uint8))
+        shown = np.kron(pred[:, :, k], np.ones((f, f), pred.dtype))
+        if gt is not None:
+            gt = np.kron(gt, np.ones((f, f), gt.dtype))
+        return image, shown, gt, level_palette(n), \
+            sample.metainfo.get('case', 'patch')
