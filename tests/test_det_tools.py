@@ -123,12 +123,57 @@ def test_api_matches_the_tool(tiny_kpt, phantom_root, tmp_path):
             assert np.allclose(w['keypoints'][name], xy, atol=1e-3)
 
 
-def test_browse_dataset_draws_pngs(tiny_kpt, tmp_path):
+def test_browse_dataset_draws_boxes_and_keypoints_where_they_are(
+        tiny_kpt, tmp_path):
+    """Each picture shows its sample's boxes and six keypoints where the
+    dataset (after the val pipeline, built here) puts them: the grey
+    phantom turns box-green on the box outlines only, and each keypoint's
+    colour (anterior orange, posterior cyan, middle yellow) at its
+    position; batch.png tiles the two."""
+    import cv2
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from spinemm.anatomy import KEYPOINT_NAMES
+    from spinemm.registry import DATASETS
+    from spinemm.visualization import POINT_COLOURS
     cfg, _ = tiny_kpt
     _ok(run_tool([sys.executable, 'tools/analysis_tools/browse_dataset.py',
-                  cfg, '--out-dir', str(tmp_path), '-n', '3']))
+                  cfg, '--out-dir', str(tmp_path), '-n', '2',
+                  '--split', 'val']))
     pngs = sorted(f for f in os.listdir(tmp_path) if f.endswith('.png'))
-    assert len(pngs) == 4 and pngs[-1] == 'batch.png'  # 3 + all tiled
+    assert len(pngs) == 3 and pngs[-1] == 'batch.png'  # 2 + both tiled
+    c = Config.fromfile(cfg)
+    init_default_scope(c.default_scope)
+    ds = DATASETS.build(c.val_dataloader.dataset)
+
+    for i, name in enumerate(pngs[:2]):
+        points = 0
+        pic = cv2.imread(str(tmp_path / name))
+        gt = ds[i]['data_samples'].gt_instances
+        assert pic.shape[:2] == tuple(ds[i]['inputs'].shape[1:])
+        # the box outlines, drawn here with numpy (keypoints and skeleton
+        # lines are drawn over parts of them)
+        outline = np.zeros(pic.shape[:2], bool)
+        for x1, y1, x2, y2 in np.round(gt.bboxes.numpy()).astype(int):
+            outline[[y1, y2], x1:x2 + 1] = True
+            outline[y1:y2 + 1, [x1, x2]] = True
+        b, g, r = (pic[..., c].astype(int) for c in range(3))
+        green = (g > r + 60) & (g > b + 60)  # BOX_COLOUR
+        near = cv2.dilate(outline.astype(np.uint8), np.ones((3, 3))) > 0
+        assert len(gt.bboxes) >= 3
+        assert green[near].sum() >= 0.98 * green.sum()
+        assert green.sum() >= 0.5 * outline.sum()
+        kpts = gt.keypoints.numpy()
+        for v in range(kpts.shape[0]):
+            for k, kp_name in enumerate(KEYPOINT_NAMES):
+                x, y = np.round(kpts[v, k, :2]).astype(int)
+                want = POINT_COLOURS[kp_name.split('_')[1]]
+                points += bool(np.abs(pic[y, x].astype(int) -
+                                      want).max() < 40)
+        assert points >= 0.9 * kpts[..., 0].size
+    batch = cv2.imread(str(tmp_path / 'batch.png'))
+    assert batch.size >= 2 * pic.size * 0.9
 
 
 def test_benchmark_prints_side_by_side_ratios():

@@ -144,7 +144,7 @@ def test_seg_slices_binary_levels_and_2_5d(verse_root, tmp_path, arrays,
     # a pipeline without the loader would have no pixels: refused by name
     with pytest.raises(ValueError, match='spinemm.LoadVerseSlice'):
         VerseSliceSegDataset(data_root=verse_root, pipeline=[
-            dict(type='PackSegInputs')])
+            dict(type='mmseg.PackSegInputs')])
 
 
 def test_verse2coco_masks_decode_to_the_label_slices(verse_root, tmp_path,
