@@ -1,6 +1,7 @@
 """Detect vertebrae (boxes, masks, 6 keypoints) in radiographs.
 
     python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir out/] [--score-thr 0.6]
+        [--backend onnxruntime]   # CHECKPOINT: the .onnx of tools/deployment/pytorch2onnx.py
 INPUT is a PNG/JPEG, a DICOM radiograph, or a folder of them. For each image
 the output folder gets <stem>.json (boxes, masks as RLE, keypoints by name,
 scores, pixel spacing and where it came from) and <stem>.png (an overlay).
@@ -16,6 +17,7 @@ from tqdm import tqdm
 from spinemm.apis import VertebraDetector, draw_result
 from spinemm.apis.inference import load_image
 from spinemm.apis.inputs import images_for_tool, output_names
+from spinemm.apis.onnx_backend import BACKENDS
 from spinemm.utils import atomic_file, atomic_write_json
 
 def main():
@@ -28,9 +30,12 @@ def main():
     p.add_argument('--score-thr', type=float, default=0.6,
                    help='SpineTK advises 0.6 (drops small spurious boxes)')
     p.add_argument('--device', default='cpu')
+    p.add_argument('--backend', choices=BACKENDS, default='pytorch',
+                   help='onnxruntime: CHECKPOINT is an exported .onnx file')
     a = p.parse_args()
     files = images_for_tool(a.input, a.out_dir)
-    det = VertebraDetector(a.config, a.checkpoint, a.device, a.score_thr)
+    det = VertebraDetector(a.config, a.checkpoint, a.device, a.score_thr,
+                           backend=a.backend)
     for path, stem in tqdm(list(zip(files, output_names(files))),
                            desc='infer', unit='img'):
         image, _, _ = load_image(path)

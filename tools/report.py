@@ -56,10 +56,9 @@ def main():
                    'the report) instead of stopping')
     p.add_argument('--device', default='cpu')
     p.add_argument('--backend', choices=['pytorch', 'onnxruntime'],
-                   default='pytorch', help='onnxruntime: --pose-checkpoint '
-                   '(or --ap-checkpoint) is the model exported by '
-                   'tools/deployment/pytorch2onnx.py; the detector stays '
-                   'PyTorch')
+                   default='pytorch', help='onnxruntime: every checkpoint '
+                   '(--det-, --pose- or --ap-checkpoint) is a model exported '
+                   'by tools/deployment/pytorch2onnx.py')
     a = p.parse_args()
     if bool(a.pose_config) != bool(a.pose_checkpoint):
         raise SystemExit('error: --pose-config and --pose-checkpoint go '

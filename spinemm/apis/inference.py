@@ -3,6 +3,10 @@
     from spinemm.apis import VertebraDetector
     det = VertebraDetector('configs/vertebra_det/....py', 'epoch_4.pth')
     result = det('radiograph.dcm')     # or a PNG path, or a uint8 array
+    # the same, with the networks in onnxruntime
+    # (tools/deployment/pytorch2onnx.py wrote model.onnx):
+    det = VertebraDetector('configs/vertebra_det/....py', 'model.onnx',
+                           backend='onnxruntime')
 """
 import os.path as osp
 
@@ -55,10 +59,14 @@ def _unwrap(step):
 class VertebraDetector:
     """A trained vertebra detector (config + checkpoint) ready to run."""
 
-    def __init__(self, config, checkpoint, device='cpu', score_thr=0.6):
+    def __init__(self, config, checkpoint, device='cpu', score_thr=0.6,
+                 backend='pytorch'):
         from mmdet.apis import init_detector
         from mmengine.dataset import Compose
-        self.model = init_detector(config, checkpoint, device=device)
+
+        from .onnx_backend import init_model_backend
+        self.model = init_model_backend(init_detector, config, checkpoint,
+                                        device, backend)
         self.score_thr = score_thr
         cfg = self.model.cfg
         steps = [_unwrap(s) for s in cfg.test_dataloader.dataset.pipeline

@@ -180,8 +180,10 @@ class SpineReporter:
                  pose_checkpoint=None, device='cpu', score_thr=0.6,
                  kpt_score_thr=None, backend='pytorch'):
         from .inference import VertebraDetector
+        # ``backend`` is every model's: with 'onnxruntime' each checkpoint
+        # is an exported .onnx file
         self.detector = VertebraDetector(det_config, det_checkpoint, device,
-                                         score_thr)
+                                         score_thr, backend)
         if not pose_config and self.detector.keypoint_names != tuple(
                 KEYPOINT_NAMES):
             raise ValueError(
@@ -193,8 +195,6 @@ class SpineReporter:
             from mmpose.apis import init_model
 
             from .onnx_backend import init_model_backend
-            # the backend is the top-down model's (the detector runs in
-            # PyTorch: its export is not built yet)
             self.pose = init_model_backend(init_model, pose_config,
                                            pose_checkpoint, device, backend)
         self.kpt_score_thr = kpt_score_thr if kpt_score_thr is not None \

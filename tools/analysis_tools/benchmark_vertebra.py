@@ -4,6 +4,13 @@ random batch): training and inference throughput and peak memory.
     python tools/analysis_tools/benchmark_vertebra.py CONFIG              # CPU, 256 px, batch 2
     python tools/analysis_tools/benchmark_vertebra.py CONFIG --device cuda --size 800 --batch 8
 Each model runs in its own process (so the CPU peak memory is its own).
+
+PyTorch vs onnxruntime inference on the CPU (a detector or a top-down pose
+config; P optional, the config's initial weights otherwise):
+    python tools/analysis_tools/benchmark_vertebra.py CONFIG --backend onnxruntime [--checkpoint P]
+It exports the model to a temporary .onnx, then times the interface users
+call (VertebraDetector on one image; inference_topdown on one image with 17
+vertebra boxes) with each backend, and prints img/s of both.
 """
 import argparse
 import json
@@ -32,9 +39,14 @@ def main():
     p.add_argument('--batch', type=int, default=2)
     p.add_argument('--iters', type=int, default=5)
     p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--backend', choices=['onnxruntime'],
+                   help='compare PyTorch and onnxruntime inference instead')
+    p.add_argument('--checkpoint', help='with --backend: trained weights')
     p.add_argument('--only', choices=['vertebra', 'stock'],
                    help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.backend:
+        return backends(a)
     if a.only:
         return run_one(a, a.only == 'stock')
     rows = {}
@@ -53,6 +65,27 @@ def main():
                        ('peak_mem_mb', 'peak mem MB')):
         v, s = rows['vertebra'][key], rows['stock'][key]
         print(f'{label:16}{v:12.2f}{s:14.2f}{v / s:8.3f}')
+
+
+def backends(a):
+    from spinemm.engine.backend_benchmark import compare_backends
+    if a.device != 'cpu':
+        sys.exit('error: --backend compares CPU inference (onnxruntime runs '
+                 'here with its CPU provider)')
+    r = compare_backends(a.config, a.checkpoint, a.size, a.iters, a.warmup)
+    unit = 'img/s' if r['kind'] == 'det' else 'img/s (17 crops each)'
+    print(f'config: {a.config}\n{r["kind"]}, {a.size}x{a.size} image, '
+          f'{a.iters} timed calls, {r["torch_threads"]} torch threads, '
+          f'export {r["export_s"]:.1f} s')
+    print(f'{"":22}{"pytorch":>10}{"onnxruntime":>13}{"ratio":>8}')
+    p, o = r['pytorch_img_s'], r['onnxruntime_img_s']
+    print(f'{unit:22}{p:10.2f}{o:13.2f}{o / p:8.3f}')
+    med, top = r['diff']
+    print(f'|onnxruntime - pytorch| of the '
+          f'{"boxes" if r["kind"] == "det" else "keypoints"}: median '
+          f'{med:.3g} px, max {top:.3g} px'
+          + ('' if a.checkpoint else ' (initial weights: near-flat '
+             'outputs, where float rounding can move a peak or a box)'))
 
 
 if __name__ == '__main__':

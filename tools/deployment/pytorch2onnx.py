@@ -1,15 +1,19 @@
-"""Export the network of a top-down pose model or a segmentor to ONNX.
+"""Export a trained model's networks to ONNX: the vertebra detector, a
+top-down pose model or a segmentor.
 
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out model.onnx
         [--shape C H W] [--verify]
 
-The graph runs from the preprocessed input batch to the raw head output
-(heatmaps / SimCC vectors, or class logits); pre- and post-processing stay
-the libraries' code (spinemm.apis.onnx_backend says exactly where the cut
-is). Run it with ``--backend onnxruntime`` in tools/report.py (pose) or
-tools/seg_infer.py (segmentation). ``--verify`` compares onnxruntime with
-PyTorch on a random input and prints the largest difference. The vertebra
-detector is not exportable yet.
+The graphs run from the preprocessed input batch to the raw head outputs
+(heatmaps / SimCC vectors, class logits; for the detector each network part:
+backbone + FPN, RPN head, each cascade stage's box head, mask heads and
+keypoint head, with RoIAlign inside). What lies between and after them
+(anchors, box decoding, NMS, mask pasting, heatmap decoding) stays the
+libraries' code: spinemm.apis.onnx_backend and spinemm.apis.onnx_detector
+say exactly where each cut is. Run the file with ``--backend onnxruntime``
+in tools/infer.py (detector), tools/report.py (pose) or tools/seg_infer.py
+(segmentation). ``--verify`` compares onnxruntime with PyTorch on a random
+input and prints the largest difference.
 """
 import argparse
 
@@ -21,24 +25,39 @@ def main():
     p.add_argument('checkpoint')
     p.add_argument('--out', required=True, help='the .onnx file to write')
     p.add_argument('--shape', type=int, nargs=3, metavar=('C', 'H', 'W'),
-                   help='network input (default: from the config)')
+                   help='network input (default: from the config; the '
+                   'detector takes any H, W)')
     p.add_argument('--opset', type=int, default=17)
     p.add_argument('--verify', action='store_true')
     a = p.parse_args()
     if not a.out.endswith('.onnx'):
         raise SystemExit(f'error: --out must end with .onnx: {a.out}')
     from mmengine.config import Config
-
-    from spinemm.apis.onnx_backend import export_onnx, verify_onnx
     cfg = Config.fromfile(a.config)
     scope = cfg.get('default_scope')
+    if scope == 'mmdet':
+        from mmdet.apis import init_detector
+        model = init_detector(a.config, a.checkpoint, device='cpu')
+        from spinemm.apis.onnx_detector import export_detector, \
+            verify_detector
+        info = export_detector(model, a.out, a.shape, a.opset)
+        print(f'detector, input (N, {", ".join(map(str, info["input_shape"]))})'
+              f', parts {", ".join(info["parts"])}: {a.out}')
+        if a.verify:
+            diffs = verify_detector(model, a.out, info['input_shape'])
+            for name, d in diffs.items():
+                print(f'  {name}: {d:.3g}')
+            print(f'max |onnxruntime - pytorch| = {max(diffs.values()):.3g}')
+        return
     if scope == 'mmpose':
         from mmpose.apis import init_model
     elif scope == 'mmseg':
         from mmseg.apis import init_model
     else:
         raise SystemExit(f'error: {a.config} is an {scope} config; ONNX '
-                         'export covers pose models and segmentors')
+                         'export covers detectors, pose models and '
+                         'segmentors')
+    from spinemm.apis.onnx_backend import export_onnx, verify_onnx
     model = init_model(a.config, a.checkpoint, device='cpu')
     info = export_onnx(model, a.out, a.shape, a.opset)
     print(f'{info["kind"]} network, input (N, '

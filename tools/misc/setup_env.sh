@@ -67,6 +67,24 @@ if [ -f "$STAMP_FILE" ] && [ "$(cat "$STAMP_FILE")" = "$WANT" ]; then
     exit 0
 fi
 
+full_install=yes
+if [ -f "$STAMP_FILE" ] && [ "$(cut -d' ' -f1 "$STAMP_FILE")" = "$(stamp_of)" ]; then
+    full_install=no
+fi
+if [ $full_install = yes ]; then
+    # checked before anything is installed: the one C build left in the
+    # default set-up (step 4) is xtcocotools: its PyPI wheels
+    # are built for numpy 1.x, and numpy 2 is needed by pylibjpeg-openjpeg
+    # 2.x (JPEG 2000 DICOM), opencv-python 4.14 and ml_dtypes (onnx)
+    if ! command -v "${CC:-cc}" >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
+        echo "setup_env: no C compiler on PATH (looked for ${CC:-cc} and gcc)." >&2
+        echo "  xtcocotools, which mmpose imports, has PyPI wheels for numpy 1.x only and is" >&2
+        echo "  built here from its sdist against numpy 2 (30-60 s). Install a C compiler" >&2
+        echo "  (Debian: apt install gcc python3-dev) and run again; no C++ compiler is needed." >&2
+        exit 1
+    fi
+fi
+
 start=$(date +%s)
 if [ ! -x "$VENV/bin/python" ]; then
     say "creating virtualenv $VENV"
@@ -75,7 +93,7 @@ fi
 PY=$VENV/bin/python
 PIP=("$PY" -m pip install --disable-pip-version-check -c "$CONSTRAINTS")
 
-if [ -f "$STAMP_FILE" ] && [ "$(cut -d' ' -f1 "$STAMP_FILE")" = "$(stamp_of)" ]; then
+if [ $full_install = no ]; then
     # same pins, another checkout (e.g. a fresh clone reusing SPINEMM_VENV)
     say "requirements unchanged: re-pointing the editable install to $ROOT"
 else
