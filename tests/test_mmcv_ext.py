@@ -193,3 +193,63 @@ def test_mmcv_ops_run_through_the_hook_in_bf16_where_it_serves():
                              torch.tensor([0, 0, 1]),
                              dict(type='nms', iou_threshold=0.5))
     assert keep.tolist() == [0, 2]
+
+
+def test_detector_trains_a_step_under_bf16_autocast():
+    """The vertebra detector (Cascade Mask R-CNN + keypoint head) takes a
+    training step under bf16 autocast through the hook's ops: RoIAlign sees
+    bf16 features, the RPN losses are within 3 % of the fp32 step on the
+    same batch (the RoI losses, whose proposals bf16 reorders, within 30 %;
+    measured: 0.3 % for all but one stage's box loss, 20 %), and every
+    gradient is finite. (On a GPU
+    ``tools/train.py --amp --amp-dtype bfloat16`` runs the same ops.)"""
+    import copy
+
+    import spinemm_mmcv_ext
+    if not spinemm_mmcv_ext.active():
+        pytest.skip('compiled mmcv is installed (SPINEMM_MMCV=compiled)')
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from conftest import ROOT
+
+    from spinemm.engine.benchmark import random_batch
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs', 'vertebra_det',
+        'cascade-mask-rcnn-kpt_r18_fpn_4e_phantom-cpu.py'))
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.train()
+    data = model.data_preprocessor(random_batch(128, 1, 'cpu'), True)
+    seen = []
+    layer = model.roi_head.bbox_roi_extractor[0].roi_layers[0]
+    layer.register_forward_pre_hook(lambda m, args: seen.append(
+        args[0].dtype))
+
+    def step(dtype):
+        torch.manual_seed(1)  # the same RoI sampling in both steps
+        model.zero_grad()
+        with torch.autocast('cpu', dtype=torch.bfloat16,
+                            enabled=dtype is torch.bfloat16):
+            losses = model(**copy.deepcopy(data), mode='loss')
+        loss, logs = model.parse_losses(losses)
+        loss.backward()
+        return {k: float(v) for k, v in logs.items() if 'loss' in k}
+
+    ref = step(torch.float32)
+    assert seen[-1] == torch.float32
+    got = step(torch.bfloat16)
+    assert seen[-1] == torch.bfloat16
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    assert len(grads) > 100 and all(torch.isfinite(g).all() for g in grads)
+    assert set(got) == set(ref) and 's2.loss_kpt' in got
+    # the RPN losses see the same anchors and samples: bf16 rounding only;
+    # the RoI stages see the proposals, which bf16 scores reorder
+    for k in ref:
+        tol = 0.03 if 'rpn' in k else 0.3
+        assert math.isfinite(got[k]) and \
+            abs(got[k] - ref[k]) <= tol * abs(ref[k]) + 0.005, \
+            (k, got[k], ref[k])
