@@ -23,18 +23,25 @@ def _timed(fn, iters, warmup):
 
 
 def compare_backends(config, checkpoint=None, size=256, iters=5, warmup=2,
-                     num_boxes=17, seed=0):
+                     num_boxes=17, seed=0, image=None):
     """dict(kind, pytorch_img_s, onnxruntime_img_s, export_s, diff: median
     and max |difference| of the boxes or keypoints, px) on
     one random ``size`` x ``size`` image (for a pose model with
     ``num_boxes`` random vertebra boxes in it). Without ``checkpoint`` the
-    weights are the config's initialisation (timing needs no training)."""
+    weights are the config's initialisation (timing needs no training).
+    ``image`` (a path) replaces the random image: a trained detector finds
+    few vertebrae in noise."""
     from mmengine.config import Config
 
     from ..apis.onnx_backend import init_model_backend
     scope = Config.fromfile(config).get('default_scope')
     rng = np.random.default_rng(seed)
-    image = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+    if image is None:
+        image = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+    else:
+        from ..apis.inference import load_image
+        image = load_image(image)[0]
+        size = max(image.shape[:2])
     with tempfile.TemporaryDirectory() as tmp:
         if scope == 'mmdet':
             from mmdet.apis import init_detector as init_fn
@@ -66,8 +73,10 @@ def compare_backends(config, checkpoint=None, size=256, iters=5, warmup=2,
                                         else onnx_path, score_thr=0.0,
                                         backend=b)
                     for b in ('pytorch', 'onnxruntime')}
-            outs = {b: np.array([v['bbox'] for v in r(image)['vertebrae']])
-                    for b, r in runs.items()}
+            found = {b: r(image)['vertebrae'] for b, r in runs.items()}
+            outs = {b: np.array([v['bbox'] for v in vs])
+                    for b, vs in found.items()}
+            count = len(found['pytorch'])
             calls = {b: (lambda r=r: r(image)) for b, r in runs.items()}
         else:
             from mmpose.apis import inference_topdown
@@ -80,6 +89,7 @@ def compare_backends(config, checkpoint=None, size=256, iters=5, warmup=2,
             outs = {b: np.stack([s.pred_instances.keypoints[0] for s in
                                  inference_topdown(m, image, boxes)])
                     for b, m in runs.items()}
+            count = num_boxes
             calls = {b: (lambda m=m: inference_topdown(m, image, boxes))
                      for b, m in runs.items()}
         a, b = outs['pytorch'], outs['onnxruntime']
@@ -88,8 +98,8 @@ def compare_backends(config, checkpoint=None, size=256, iters=5, warmup=2,
         diff = (float(np.median(d)), float(d.max()))
         with torch.no_grad():
             secs = {k: _timed(fn, iters, warmup) for k, fn in calls.items()}
-    return dict(kind=info.get('kind', 'det'), image=size,
+    return dict(kind=info.get('kind', 'det'), image=image.shape[:2],
                 pytorch_img_s=1 / secs['pytorch'],
                 onnxruntime_img_s=1 / secs['onnxruntime'],
-                export_s=export_s, diff=diff,
+                export_s=export_s, diff=diff, vertebrae=count,
                 torch_threads=torch.get_num_threads())

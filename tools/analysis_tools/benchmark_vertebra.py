@@ -42,6 +42,8 @@ def main():
     p.add_argument('--backend', choices=['onnxruntime'],
                    help='compare PyTorch and onnxruntime inference instead')
     p.add_argument('--checkpoint', help='with --backend: trained weights')
+    p.add_argument('--image', help='with --backend: time on this image '
+                   '(PNG/JPEG/DICOM) instead of a random one')
     p.add_argument('--only', choices=['vertebra', 'stock'],
                    help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -72,9 +74,12 @@ def backends(a):
     if a.device != 'cpu':
         sys.exit('error: --backend compares CPU inference (onnxruntime runs '
                  'here with its CPU provider)')
-    r = compare_backends(a.config, a.checkpoint, a.size, a.iters, a.warmup)
+    r = compare_backends(a.config, a.checkpoint, a.size, a.iters, a.warmup,
+                         image=a.image)
     unit = 'img/s' if r['kind'] == 'det' else 'img/s (17 crops each)'
-    print(f'config: {a.config}\n{r["kind"]}, {a.size}x{a.size} image, '
+    h, w = r['image']
+    print(f'config: {a.config}\n{r["kind"]}, {h}x{w} '
+          f'{a.image or "random image"} ({r["vertebrae"]} vertebrae), '
           f'{a.iters} timed calls, {r["torch_threads"]} torch threads, '
           f'export {r["export_s"]:.1f} s')
     print(f'{"":22}{"pytorch":>10}{"onnxruntime":>13}{"ratio":>8}')
