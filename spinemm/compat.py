@@ -133,6 +133,19 @@ class CheckpointReadError(ValueError):
     """A checkpoint file that is empty, truncated or not a checkpoint."""
 
 
+def _whole_pickle(filename):
+    """True when the file is one complete pickle stream (its opcodes run to
+    STOP), read without unpickling anything."""
+    import pickletools
+    try:
+        with open(filename, 'rb') as f:
+            for _ in pickletools.genops(f):
+                pass
+        return True
+    except Exception:  # ValueError at a cut, unknown opcodes, ...
+        return False
+
+
 def _describe_unreadable(filename, error):
     size = osp.getsize(filename) if osp.isfile(filename) else None
     if size == 0:
@@ -140,7 +153,13 @@ def _describe_unreadable(filename, error):
     else:
         with open(filename, 'rb') as f:
             head = f.read(4)
-        if head[:2] == b'PK' or head[:1] == b'\x80':
+        if head[:1] == b'\x80' and _whole_pickle(filename):
+            why = ('it is a plain Python pickle, not a torch checkpoint '
+                   '(torch.save writes a zip archive); spinemm does not '
+                   'unpickle it, since that could run code from the file: '
+                   'load it where you trust it and torch.save its '
+                   'state_dict')
+        elif head[:2] == b'PK' or head[:1] == b'\x80':
             why = ('it looks like a torch checkpoint but cannot be read to '
                    'the end: truncated (an interrupted download or save?)')
         else:
@@ -196,13 +215,19 @@ def _load_from_local(filename, map_location):
 
 def download_checkpoint(url, model_dir=None, progress=False):
     """Download ``url`` once into ``model_dir`` (default ``<torch hub
-    dir>/checkpoints``) through a temporary name; return the local path."""
+    dir>/checkpoints``) through a temporary name; return the local path,
+    ``<name>-url<sha256 of the URL, 12 hex>.<ext>``."""
     import urllib.request
 
     from .utils import atomic_file
+    import hashlib
     model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
     name = osp.basename(url.split('?')[0]) or 'checkpoint.pth'
-    path = osp.join(model_dir, name)
+    # the cache name carries a hash of the whole URL: two URLs ending in the
+    # same file name (.../a/model.pth, .../b/model.pth) never share an entry
+    stem, ext = osp.splitext(name)
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    path = osp.join(model_dir, f'{stem}-url{digest}{ext}')
     if osp.isfile(path):
         return path
     os.makedirs(model_dir, exist_ok=True)

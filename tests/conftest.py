@@ -130,3 +130,10 @@ log_processor = dict(by_epoch=False)
                         '--work-dir', work]))
     assert 's2.loss_kpt' in out
     return str(path), osp.join(work, 'iter_2.pth')
+
+
+def listed(folder):
+    """The names in ``folder`` less spinemm's manifest of the files it wrote
+    (``.spinemm-files.json``): temporaries and anything else stay listed."""
+    from spinemm.utils import MANIFEST
+    return sorted(n for n in os.listdir(folder) if n != MANIFEST)

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import AASCE, ok, run_tool
+from conftest import AASCE, listed, ok, run_tool
 from spinemm.anatomy import (AP_FLIP_PAIRS, AP_KEYPOINT_NAMES,
                              flip_ap_keypoints)
 from spinemm.morphometry.cobb import cobb_angles, smape, vertebra_tilts
@@ -289,7 +289,7 @@ def test_eval_tool_scores_what_it_writes(tmp_path, random_ap_checkpoint):
         np.testing.assert_allclose(
             cobb_angles(np.array(f['corners']), height)['angles'],
             f['pred_angles'], atol=0.05)
-    assert len(list((tmp_path / 'pics').iterdir())) == 3
+    assert len(listed(tmp_path / 'pics')) == 3
     assert (tmp_path / 'metrics.csv').read_text().count('\n') == 4
 
 

@@ -192,6 +192,23 @@ def test_a_malicious_checkpoint_over_http_is_refused(http_root):
     assert good['state_dict']['w'].tolist() == [1.0, 1.0]
 
 
+def test_two_urls_of_one_file_name_never_share_a_cache_entry(http_root):
+    """Issue 25 case 5: http://host/a/model.pth then http://host/b/model.pth
+    gave run b the weights of run a from the download cache."""
+    served, url = http_root
+    for sub, value in (('a', 1.0), ('b', 2.0)):
+        (served / sub).mkdir()
+        torch.save({'state_dict': {'w': torch.full((2, ), value)}},
+                   served / sub / 'model.pth')
+    got_a = _load_checkpoint(url + 'a/model.pth', map_location='cpu')
+    got_b = _load_checkpoint(url + 'b/model.pth', map_location='cpu')
+    assert got_a['state_dict']['w'].tolist() == [1.0, 1.0]
+    assert got_b['state_dict']['w'].tolist() == [2.0, 2.0]
+    cached = [n for n in os.listdir(os.path.join(
+        torch.hub.get_dir(), 'checkpoints')) if not n.startswith('.')]
+    assert len(cached) == 2 and all(n.startswith('model-url') for n in cached)
+
+
 def test_load_from_in_a_runner_goes_through_the_allow_list(http_root):
     from mmengine.runner import load_checkpoint
     served, url = http_root

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import KPT_CPU, run_tool
+from conftest import KPT_CPU, listed, run_tool
 from conftest import ok as _ok
 
 
@@ -85,7 +85,7 @@ def test_infer_on_png_folder_and_dicom(tiny_kpt, phantom_root, tmp_path):
     out = tmp_path / 'out'
     _ok(run_tool([sys.executable, 'tools/infer.py', cfg, ckpt, str(src),
                   '--out-dir', str(out), '--score-thr', '0.0']))
-    assert sorted(os.listdir(out)) == ['a.json', 'a.png', 'b.json', 'b.png']
+    assert listed(out) == ['a.json', 'a.png', 'b.json', 'b.png']
     a = json.loads((out / 'a.json').read_text())
     b = json.loads((out / 'b.json').read_text())
     assert a['pixel_spacing'] is None and a['spacing_source'] is None

@@ -88,10 +88,135 @@ def test_stage1_tool_writes_a_ratio_file_stage2_reads(rsna_phantom_root,
     ds = RsnaStudyDataset(data_root=rsna_phantom_root, ratio_file=str(out),
                           min_ratio=0.0, num_slices=4)
     assert len(ds) == 5
-    # an existing file is kept unless --overwrite
+    # spinemm's own file is replaced by a rerun (the output rule); a file
+    # the user changed is not (tests/test_output_rule.py)
+    proc = run_tool(['python', 'tools/fracture_stage1_infer.py', STAGE1,
+                     checkpoints[0], rsna_phantom_root, '--out', str(out)])
+    assert proc.returncode == 0, proc.stderr
+    with open(out, 'a') as f:
+        f.write('# my note\n')
     proc = run_tool(['python', 'tools/fracture_stage1_infer.py', STAGE1,
                      checkpoints[0], rsna_phantom_root, '--out', str(out)])
     assert proc.returncode != 0 and '--overwrite' in proc.stderr
+
+
+def test_stage1_tool_goes_on_past_a_bad_study(two_studies, checkpoints,
+                                              tmp_path):
+    """Issue 25 case 11: a truncated slice in the second study ended the
+    whole run with a traceback (the first study's rows lost), and the
+    message suggested --skip-bad, which this tool rejected."""
+    root, truth = two_studies
+    a, b = sorted(truth)
+    bad = tmp_path / 'rsna'
+    shutil.copytree(osp.join(root, 'train_images'), bad / 'train_images')
+    files = sorted((bad / 'train_images' / b).iterdir(),
+                   key=lambda p: int(p.stem))
+    data = files[3].read_bytes()
+    files[3].write_bytes(data[:600])
+    out = tmp_path / 'pred.csv'
+    proc = run_tool(['python', 'tools/fracture_stage1_infer.py', STAGE1,
+                     checkpoints[0], str(bad), '--out', str(out)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert '1 of 2 studies, 1 skipped' in proc.stdout
+    assert f'skipped {b}: ' in proc.stdout and files[3].name in proc.stdout
+    with open(out) as f:
+        uids = {r[0] for r in list(csv.reader(f))[1:]}
+    assert uids == {a}
+    # --skip-bad leaves the slice out; the gap it leaves is then refused
+    # unless --gaps resample
+    proc = run_tool(['python', 'tools/fracture_stage1_infer.py', STAGE1,
+                     checkpoints[0], str(bad), '--out', str(out),
+                     '--skip-bad'])
+    assert proc.returncode == 0 and '1 skipped' in proc.stdout
+    assert 'gap(s) in the slice positions' in proc.stdout
+    proc = run_tool(['python', 'tools/fracture_stage1_infer.py', STAGE1,
+                     checkpoints[0], str(bad), '--out', str(out),
+                     '--skip-bad', '--gaps', 'resample'])
+    assert proc.returncode == 0 and '2 of 2 studies, 0 skipped' in \
+        proc.stdout, proc.stdout + proc.stderr[-3000:]
+
+
+def _retagged(src, dst, **tags):
+    """A copy of the series folder ``src`` with DICOM tags changed (a
+    callable value maps the slice's header to the new value)."""
+    import pydicom
+    shutil.copytree(src, dst)
+    for f in sorted(os.listdir(dst)):
+        ds = pydicom.dcmread(osp.join(dst, f))
+        for k, v in tags.items():
+            setattr(ds, k, v(ds) if callable(v) else v)
+        ds.save_as(osp.join(dst, f))
+    return str(dst)
+
+
+def test_fracture_infer_refuses_studies_that_are_not_axial_ct(
+        two_studies, checkpoints, tmp_path):
+    """Issue 25 cases 9-10: an MR series, a sagittal series and a one-slice
+    study were "predicted" (prior probabilities in the submission, exit
+    0); a root where every study was skipped exited 0."""
+    import pydicom
+    root, truth = two_studies
+    a = sorted(truth)[0]
+    src = osp.join(root, 'train_images', a)
+    studies = tmp_path / 'studies'
+    studies.mkdir()
+    _retagged(src, studies / 'mr', Modality='MR',
+              StudyInstanceUID='1.2.3.1')
+    # sagittal: slices stacked left to right (the position moves along x)
+    _retagged(src, studies / 'sag', StudyInstanceUID='1.2.3.2',
+              ImageOrientationPatient=[0, 1, 0, 0, 0, -1],
+              ImagePositionPatient=lambda ds: [
+                  float(ds.ImagePositionPatient[2]), 0.0, 0.0])
+    one = studies / 'one'
+    one.mkdir()
+    first = sorted(os.listdir(src))[0]
+    ds = pydicom.dcmread(osp.join(src, first))
+    ds.StudyInstanceUID = '1.2.3.3'
+    ds.save_as(one / first)
+    out = tmp_path / 'out'
+    proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1,
+                     checkpoints[0], STAGE2, checkpoints[1], str(studies),
+                     '--out-dir', str(out)])
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
+    assert '0 of 3 studies predicted, 3 skipped' in proc.stdout
+    assert 'Modality is MR, not CT' in proc.stdout
+    assert 'slices are sagittal' in proc.stdout
+    assert 'fewer than 16' in proc.stdout
+    assert 'no study of' in proc.stderr
+    with open(out / 'submission.csv') as f:
+        assert len(list(csv.reader(f))) == 1  # no prior row for anything
+
+
+def test_fracture_row_ids_come_from_the_headers(two_studies, checkpoints,
+                                                tmp_path):
+    """Issue 25 case 9: the row_id of a study came from its folder name."""
+    from spinemm.fracture.submission import read_long_csv
+    root, truth = two_studies
+    a = sorted(truth)[0]
+    renamed = tmp_path / 'studies' / 'my_patient'
+    shutil.copytree(osp.join(root, 'train_images', a), renamed)
+    out = tmp_path / 'out'
+    proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1,
+                     checkpoints[0], STAGE2, checkpoints[1],
+                     str(renamed.parent), '--out-dir', str(out)])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert {k[0] for k in read_long_csv(str(out / 'submission.csv'))} == {a}
+    assert (out / 'studies' / f'{a}.json').is_file()
+
+
+def test_swapped_stage_checkpoints_are_refused(two_studies, checkpoints,
+                                               tmp_path):
+    """Issue 25 case 9: swapped stage checkpoints "predicted" (strict=False
+    and a silent logger)."""
+    root, _ = two_studies
+    proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1,
+                     checkpoints[1], STAGE2, checkpoints[0],
+                     osp.join(root, 'train_images'), '--out-dir',
+                     str(tmp_path / 'out')])
+    assert proc.returncode == 1 and checkpoints[1] in proc.stderr and \
+        'does not fit the model of' in proc.stderr, proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr
+    assert not (tmp_path / 'out').exists()
 
 
 def test_fracture_infer_writes_a_16_row_submission(two_studies, checkpoints,
@@ -152,7 +277,7 @@ def test_bad_studies_are_skipped_and_named(two_studies, checkpoints,
     proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1,
                      checkpoints[0], STAGE2, checkpoints[1], str(bad_root),
                      '--out-dir', str(out)])
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # nothing predicted
     assert '0 of 2 studies predicted, 2 skipped' in proc.stdout
     summary = json.loads((out / 'summary.json').read_text())
     reasons = {f['uid']: f['reason'] for f in summary['failed']}
@@ -263,6 +388,10 @@ def mask_checkpoints(tmp_path_factory):
     torch.manual_seed(0)
     from spinemm.formats.verse_slices import seg_classes
     seg = init_model(SEG1, None, device='cpu')
+    # untrained weights find no vertebra, and a study where stage 1 finds
+    # none of C1-C7 is refused (issue 25): this one calls every voxel C3
+    with torch.no_grad():
+        seg.stage2.head.bias[3] += 100.0
     # as tools/train.py saves it: the class names in the meta
     meta = dict(dataset_meta=dict(classes=list(seg_classes('levels'))))
     torch.save(dict(state_dict=seg.state_dict(), meta=meta), d / 'seg.pth')

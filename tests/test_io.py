@@ -10,7 +10,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, listed
 from spinemm.io import Volume, read_dicom_series, read_nifti, write_nifti
 
 REAL = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'totalseg_ct')
@@ -97,7 +97,7 @@ def test_nifti_round_trip_keeps_the_affine(tmp_path):
     np.testing.assert_allclose(back.affine, affine)
     assert back.spacing == pytest.approx((1.5, 1.5, 2.0))
     assert back.orientation == ('A', 'S', 'L')
-    assert os.listdir(tmp_path) == ['v.nii.gz']
+    assert listed(tmp_path) == ['v.nii.gz']
 
 
 @pytest.mark.parametrize('tag', ['PixelSpacing', 'ImagerPixelSpacing'])
@@ -115,7 +115,7 @@ def test_radiograph_round_trip_spacing_and_polarity(tmp_path, tag, mono1):
     assert meta['inverted'] == mono1
     assert spacing == pytest.approx((ph.pixel_spacing, ) * 2, rel=1e-5)
     assert meta['spacing_source'] == tag
-    assert os.listdir(tmp_path) == ['x.dcm']
+    assert listed(tmp_path) == ['x.dcm']
 
 
 def test_radiograph_window_and_missing_spacing(tmp_path):

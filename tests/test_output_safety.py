@@ -234,13 +234,22 @@ def test_dicom2png_writes_one_png_per_uid_named_slice(tmp_path):
     out = tmp_path / 'png'
     text = ok(run_tool(['python', 'tools/dataset_converters/dicom2png.py',
                         REAL_DICOM, str(out)]))
-    names = sorted(os.listdir(out))
+    names = sorted(n for n in os.listdir(out) if not n.startswith('.'))
     assert len(names) == 20 == len(os.listdir(REAL_DICOM))
     assert names == sorted(n + '.png' for n in os.listdir(REAL_DICOM))
     assert '20 PNG file(s) written' in text
     again = ok(run_tool(['python', 'tools/dataset_converters/dicom2png.py',
                          REAL_DICOM, str(out)]))
     assert '0 PNG file(s) written' in again and '20 already there' in again
+    # issue 25 case 13: a rerun with another window kept the old PNGs
+    first = (out / names[0]).read_bytes()
+    bone = ok(run_tool(['python', 'tools/dataset_converters/dicom2png.py',
+                        REAL_DICOM, str(out), '--window', '400', '1800']))
+    assert '20 PNG file(s) written' in bone, bone
+    assert (out / names[0]).read_bytes() != first
+    same = ok(run_tool(['python', 'tools/dataset_converters/dicom2png.py',
+                        REAL_DICOM, str(out), '--window', '400', '1800']))
+    assert '20 already there' in same
 
 
 def test_verse_unpack_never_replaces_an_existing_folder(tmp_path):

@@ -182,8 +182,9 @@ def test_eval_verse_scores_a_perfect_prediction_as_perfect(
     m = read_nifti(first['mask'])
     top = int(max(np.unique(m.data)))
     data = np.where(m.data == top, 0, m.data).astype(np.uint8)
-    write_nifti(Volume(data, m.affine),
-                str(pred / f'{first["stem"]}_seg-vert_msk.nii.gz'))
+    write_nifti(Volume(data, m.affine),  # over the copy made above
+                str(pred / f'{first["stem"]}_seg-vert_msk.nii.gz'),
+                overwrite=True)
     ok(run_tool(['python', 'tools/analysis_tools/eval_verse.py', str(pred),
                  verse_phantom_root, '--out', str(tmp_path / 'rows.csv')]))
     with open(tmp_path / 'rows.csv') as f:

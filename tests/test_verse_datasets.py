@@ -10,6 +10,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from spinemm.anatomy import LEVELS
+from spinemm.utils import MANIFEST
 from spinemm.formats import LEVEL_TO_VERSE, VERSE_LEVELS, index_verse
 from spinemm.formats.verse_export import verse_to_coco, verse_to_seg
 from spinemm.formats.verse_slices import take_slice
@@ -68,7 +69,8 @@ def test_h5_cache_round_trips_and_is_compressed(tmp_path, case, arrays):
             np.testing.assert_allclose(opened['centroids'][k], p)
     finally:
         opened['file'].close()
-    assert not [f for f in os.listdir(osp.dirname(path)) if f.startswith('.')]
+    assert not [f for f in os.listdir(osp.dirname(path))
+                if f.startswith('.') and f != MANIFEST]  # no temporaries
 
 
 def test_det_slices_through_the_mmdet_pipeline(verse_root, tmp_path, arrays,
@@ -183,6 +185,18 @@ def test_verse2seg_writes_mmseg_pairs(verse_root, tmp_path):
     assert img.shape == lab.shape + (3, ) and set(np.unique(lab)) == {0, 1}
     with open(osp.join(out, 'export_info.json')) as f:
         assert json.load(f)['classes'] == ['background', 'vertebra']
+    # issue 25 case 12: a damaged export_info.json ended in a bare
+    # JSONDecodeError; now it is named and the export is done again
+    with open(osp.join(out, 'export_info.json'), 'w') as f:
+        f.write('{"options": ')
+    with pytest.warns(UserWarning, match='export_info.json is not valid '
+                      'JSON'):
+        with pytest.raises(Exception, match='pass --overwrite'):
+            verse_to_seg(verse_root, out, context=1, progress=False)
+    with pytest.warns(UserWarning, match='export_info.json'):
+        again = verse_to_seg(verse_root, out, context=1, progress=False,
+                             overwrite=True)
+    assert again['pairs'] == info['pairs']
 
 
 def test_tools_run_and_bad_root_is_named(tmp_path, verse_root):

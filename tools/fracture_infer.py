@@ -11,9 +11,12 @@ probabilities, the slices used per vertebra, the stage-1 box),
 pictures/<uid>.png (a mid-sagittal reformat with C1-C7 outlined over their
 visible slices, coloured by probability) and summary.json (skipped studies
 with their reasons, vertebrae given the prior). Reversed slice numbering is
-handled (slices are ordered by position). OUT is written atomically and
-replaced only when it is an earlier fracture_infer output and --overwrite
-is given.
+handled (slices are ordered by position). A study's row_id is its
+StudyInstanceUID from the headers. Studies that are not axial CT (an MR, a
+sagittal series, one slice: spinemm.io.ct_checks) are skipped with the
+reason; the exit status is 1 when no study was predicted. OUT is written
+atomically and replaced only when it is an earlier fracture_infer output
+and --overwrite is given.
 """
 import argparse
 
@@ -57,7 +60,12 @@ def main():
               + ', '.join(s['implausible'][:5]))
     for f in s['failed']:
         print(f'  skipped {f["uid"]}: {f["reason"]}')
+    if not s['predicted']:
+        raise SystemExit(f'error: no study of {a.input} was predicted '
+                         f'({len(s["failed"])} skipped, reasons above and in '
+                         f'{a.out_dir}/summary.json)')
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_as_exit():  # InputError, refused outputs: no traceback
+        main()

@@ -10,9 +10,11 @@ DICOM slices share one series is that series, whatever else lies in it
 (--series-uid picks one of several); NIfTI label maps are skipped (by name)
 or refused (by content). Writes <stem>.csv, <stem>.json and <stem>.png
 (height lines, grade colours) to --out-dir, which may not be, lie in or hold
-the input. --view ap: per vertebra its four corners and tilt, the three Cobb
-angles with their end vertebrae (the AASCE organisers' rule), and the film
-with the endplate lines of the end vertebrae and the angles written on it.
+the input; a file of those names that spinemm did not write stops the run
+before any compute, naming it (--overwrite replaces it). --view ap: per
+vertebra its four corners and tilt, the three Cobb angles with their end
+vertebrae (the AASCE organisers' rule), and the film with the endplate lines
+of the end vertebrae and the angles written on it.
 """
 import argparse
 
@@ -20,7 +22,7 @@ from tqdm import tqdm
 
 from spinemm.apis import SpineReporter, write_report
 from spinemm.apis.inputs import (list_report_inputs, output_names,
-                                 prepare_out_dir)
+                                 plan_outputs, prepare_out_dir)
 from spinemm.utils import refusals_as_exit
 
 
@@ -59,6 +61,9 @@ def main():
                    default='pytorch', help='onnxruntime: every checkpoint '
                    '(--det-, --pose- or --ap-checkpoint) is a model exported '
                    'by tools/deployment/pytorch2onnx.py')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace files of the output names that spinemm '
+                   'did not write')
     a = p.parse_args()
     if bool(a.pose_config) != bool(a.pose_checkpoint):
         raise SystemExit('error: --pose-config and --pose-checkpoint go '
@@ -77,7 +82,9 @@ def main():
         print(f'skipped {name}: a label map by its name, not an image')
     with refusals_as_exit():
         prepare_out_dir(a.out_dir, [a.input])
-    stems = output_names([path for path, _ in items])
+    suffixes = ('.csv', '.json', '.png')
+    stems = output_names([path for path, _ in items], suffixes)
+    plan_outputs(a.out_dir, stems, suffixes, [a.input], a.overwrite)
     if a.view == 'ap':
         return report_ap(a, items, stems)
     rep = SpineReporter(a.det_config, a.det_checkpoint, a.pose_config,
@@ -85,7 +92,7 @@ def main():
                         a.kpt_score_thr, a.backend)
     for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
         report, image = rep(path, a.spacing, uid, a.gaps, a.skip_bad)
-        write_report(report, image, a.out_dir, stem)
+        write_report(report, image, a.out_dir, stem, a.overwrite)
         graded = [r for r in report['vertebrae'] if r['grade']]
         tqdm.write(f'{stem}: {len(report["vertebrae"])} vertebrae, '
                    f'{len(graded)} graded >= 1, heights in {report["unit"]}'
@@ -104,7 +111,8 @@ def report_ap(a, items, stems):
         image, _, _ = load_any(path, uid, a.gaps, None, a.skip_bad)
         result = model(image)
         report = scoliosis_report(result, str(path))
-        write_scoliosis_report(report, result, image, a.out_dir, stem)
+        write_scoliosis_report(report, result, image, a.out_dir, stem,
+                               a.overwrite)
         tqdm.write(f'{stem}: ' + ', '.join(
             f'{c["name"]} {c["degrees"]:.1f} deg ({c["upper"]}-{c["lower"]})'
             for c in report['cobb_angles']))
@@ -112,4 +120,5 @@ def report_ap(a, items, stems):
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_as_exit():  # InputError, refused outputs: no traceback
+        main()

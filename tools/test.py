@@ -1,19 +1,28 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [flags]``."""
 import argparse
+import os.path as osp
 
 import spinemm  # noqa: F401  (compat fixes before anything loads a checkpoint)
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from spinemm.engine import add_test_args, merge_test_args
+from spinemm.utils import refusals_as_exit
 
 
 def main():
     parser = add_test_args(argparse.ArgumentParser(description=__doc__))
-    cfg = merge_test_args(parser.parse_args())
+    args = parser.parse_args()
+    cfg = merge_test_args(args)
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
     runner.test()
+    if args.out and osp.isfile(args.out):
+        # mmengine's DumpResults wrote it: mark it spinemm's, so that a
+        # rerun may replace it
+        from spinemm.utils.outputs import record_written
+        record_written(args.out)
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_as_exit():  # InputError, refused outputs: no traceback
+        main()

@@ -5,6 +5,7 @@ import spinemm  # noqa: F401  (compat fixes before anything loads a checkpoint)
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from spinemm.engine import add_train_args, merge_train_args
+from spinemm.utils import refusals_as_exit
 
 
 def main():
@@ -16,4 +17,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_as_exit():  # InputError, refused outputs: no traceback
+        main()

@@ -13,47 +13,29 @@ binary model writes instance ids 1, 2, ... from head to foot.
 A 3D model can first crop the spine with a localizer (--localizer CONFIG
 --localizer-checkpoint CKPT: a binary verse3d model on a coarse grid).
 Score the masks with tools/analysis_tools/eval_verse.py. --out-dir may not
-be, lie in or hold the input (it would overwrite VerSe's own masks).
+be, lie in or hold the input; a file of the output names that spinemm did
+not write (VerSe's own masks, say) stops the run before any compute,
+naming it (--overwrite replaces it). A volume that is not a CT in
+Hounsfield units (an MR, a label map, one slice: spinemm.io.ct_checks) is
+skipped with the reason; the exit status is 1 when no CT was segmented.
 """
 import argparse
 import csv
-import glob
 import os.path as osp
 
 import numpy as np
 
-from spinemm.apis.inputs import prepare_out_dir
+from spinemm.apis.inputs import list_cts, plan_outputs
 from spinemm.apis.volume_segment import (build_volume_segmenter,
                                          write_verse_prediction)
-from spinemm.formats.verse import index_verse
 from spinemm.io import read_nifti
-from spinemm.utils import atomic_file, refusals_as_exit
+from spinemm.io.ct_checks import NotCTError, check_ct
+from spinemm.utils import refusals_as_exit
 
 
-def list_cts(path):
-    """(stem, path) of every CT to segment under ``path``: a file, a VerSe
-    root (through :func:`spinemm.formats.verse.index_verse`) or a flat folder
-    of NIfTI files."""
-    if osp.isfile(path):
-        files = [path]
-    elif osp.isdir(path):
-        try:
-            return [(c['stem'], c['ct']) for c in index_verse(path)]
-        except FileNotFoundError:  # not a VerSe layout: a flat folder
-            files = sorted(glob.glob(osp.join(path, '*.nii.gz'))
-                           + glob.glob(osp.join(path, '*.nii')))
-    else:
-        raise SystemExit(f'error: no such file or folder: {path}')
-    if not files:
-        raise SystemExit(f'error: no CT NIfTI (*.nii.gz) in {path}')
-    out = []
-    for f in files:
-        name = osp.basename(f)
-        for suffix in ('_ct.nii.gz', '.nii.gz', '.nii'):
-            if name.endswith(suffix):
-                out.append((name[:-len(suffix)], f))
-                break
-    return out
+#: what each CT writes (write_verse_prediction's names)
+OUTPUT_SUFFIXES = ('_seg-vert_msk.nii.gz', '_seg-subreg_ctd.json',
+                   '_seg-vert_snapshot.png')
 
 
 def main():
@@ -74,18 +56,38 @@ def main():
     p.add_argument('--localizer', help='3D models: config of a spine '
                    'localizer that crops the CT first')
     p.add_argument('--localizer-checkpoint')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace files of the output names that spinemm '
+                   'did not write (e.g. VerSe ground truth: think twice)')
     a = p.parse_args()
-    cts = list_cts(a.input)
-    with refusals_as_exit():  # e.g. a VerSe derivatives folder: the truth
-        prepare_out_dir(a.out_dir, [a.input])
+    try:
+        cts = list_cts(a.input)
+    except FileNotFoundError as e:
+        raise SystemExit(f'error: {e}') from None
+    # every name checked before any compute: a folder holding VerSe's own
+    # *_seg-vert_msk.nii.gz (the truth) is refused, naming the file
+    plan = plan_outputs(a.out_dir, [s for s, _ in cts], OUTPUT_SUFFIXES,
+                        [a.input], a.overwrite, extra=['timings.csv'])
     if bool(a.localizer) != bool(a.localizer_checkpoint):
         raise SystemExit('error: --localizer and --localizer-checkpoint '
                          'go together')
+    # an MR, a label map, one slice: refused before the model is built
+    good, skipped = [], []
+    for stem, path in cts:
+        try:
+            check_ct(read_nifti(path), path)
+            good.append((stem, path))
+        except NotCTError as e:
+            print(f'skipped {e}')
+            skipped.append(str(e))
+    if not good:
+        raise SystemExit(f'error: no CT of {a.input} was segmented '
+                         f'({len(skipped)} skipped, reasons above)')
     seg = build_volume_segmenter(a.config, a.checkpoint, a.device, a.window,
                                  a.overlap, a.batch_size, a.localizer,
                                  a.localizer_checkpoint)
     rows = []
-    for stem, path in cts:
+    for stem, path in good:
         ct = read_nifti(path)
         result = seg(ct, progress=True)
         paths = write_verse_prediction(result, a.out_dir, stem)
@@ -98,13 +100,15 @@ def main():
         rows.append(dict(stem=stem, shape='x'.join(map(str, ct.data.shape)),
                          vertebrae=n, **{f'{k}_s': round(v, 3)
                                          for k, v in t.items()}))
-    with atomic_file(osp.join(a.out_dir, 'timings.csv'), '.csv') as tmp:
+    with plan.file(osp.join(a.out_dir, 'timings.csv'), '.csv') as tmp:
         with open(tmp, 'w', newline='') as f:
             w = csv.DictWriter(f, list(rows[0]))
             w.writeheader()
             w.writerows(rows)
-    print(f'{len(rows)} CT(s) segmented into {a.out_dir}')
+    print(f'{len(rows)} CT(s) segmented into {a.out_dir}'
+          + (f', {len(skipped)} skipped' if skipped else ''))
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_as_exit():  # InputError, refused outputs: no traceback
+        main()

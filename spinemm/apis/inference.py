@@ -33,7 +33,10 @@ def load_image(path):
     spacing source). DICOM goes through its window; values that do not fit
     8 bits then go through SpineTK's normalisation (how SpineTK brings
     radiographs to the 8-bit PNGs its models train on), 8-bit data is kept
-    as stored."""
+    as stored. PNG / JPEG / TIFF go through :func:`spinemm.io.film.read_film`
+    (a truncated file, or one too small for a film, is an error naming it;
+    a 16-bit film is rescaled from its real range)."""
+    from ..io.film import read_film
     if not osp.isfile(path):
         raise FileNotFoundError(f'image not found: {path}')
     if is_dicom(path):
@@ -44,10 +47,8 @@ def load_image(path):
             img = spinetk_normalize(pixels)
         return (cv2.cvtColor(img, cv2.COLOR_GRAY2BGR), spacing,
                 meta['spacing_source'])
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise ValueError(f'{path} is not a readable image')
-    return img, None, None
+    # decoded whole, 16-bit films from their real range, a minimum size
+    return read_film(path), None, None
 
 
 def _unwrap(step):
@@ -88,9 +89,11 @@ class VertebraDetector:
             'metainfo', {}).get('keypoint_names')
         self.keypoint_names = tuple(names or KEYPOINT_NAMES)
 
-    def __call__(self, image):
-        spacing = source = None
-        path = None
+    def __call__(self, image, path=None, spacing=None, source=None):
+        """Detect in ``image`` (an array, or a file path: then read with
+        :func:`load_image`). With an array already read from a file, pass
+        ``path`` and the ``spacing`` / ``source`` that :func:`load_image`
+        returned, so the result names them."""
         if isinstance(image, (str, bytes)) or hasattr(image, '__fspath__'):
             path = str(image)
             image, spacing, source = load_image(path)

@@ -7,8 +7,10 @@ slices have no extension). Output names come from
 :func:`spinemm.utils.paths.distinct_stems`, so ``a.png`` and ``a.dcm`` never
 write the same ``a.json``, and the output folder may not be, lie in or hold
 an input (:func:`spinemm.utils.check_no_overlap`), so an input is never
-overwritten.
+overwritten. :func:`plan_outputs` applies the output rule
+(:mod:`spinemm.utils.outputs`) to every name before any compute.
 """
+import glob
 import os
 import os.path as osp
 
@@ -108,6 +110,67 @@ def images_for_tool(path, out_dir):
     return files
 
 
-def output_names(paths):
-    """Distinct output stems for input paths (see the module docstring)."""
-    return distinct_stems(paths)
+def output_names(paths, suffixes=('', )):
+    """Distinct output stems for input paths (see the module docstring):
+    ``stem + suffix`` differs between inputs for every suffix."""
+    return distinct_stems(paths, suffixes)
+
+
+def plan_outputs(out_dir, stems, suffixes, inputs, overwrite=False,
+                 extra=()):
+    """For a command-line tool: the :class:`spinemm.utils.OutputPlan` of
+    ``out_dir/<stem><suffix>`` for every stem and suffix plus the ``extra``
+    names, checked before any compute (a file that spinemm did not write
+    stops the run, naming it, unless ``overwrite``); refusals become
+    ``error: ...`` and a non-zero exit."""
+    from ..utils import OutputPlan, refusals_as_exit
+    plan = OutputPlan(overwrite, inputs)
+    with refusals_as_exit():
+        for stem in stems:
+            for suf in suffixes:
+                plan.add(osp.join(out_dir, stem + suf))
+        for name in extra:
+            plan.add(osp.join(out_dir, name))
+        plan.check()
+    return plan
+
+
+def list_cts(path):
+    """(stem, path) of every CT to segment under ``path``: a file, a VerSe
+    root (through :func:`spinemm.formats.verse.index_verse`) or a flat folder
+    of NIfTI files, label maps left out by name (``*_msk``, ``*seg*``,
+    ``*mask*``, ``*label*``: printed). Stems are distinct (``a.nii`` and
+    ``a.nii.gz`` -> ``a_nii``, ``a_nii_gz``). What ``tools/verse_infer.py``
+    segments."""
+    from ..formats.verse import index_verse
+    if osp.isfile(path):
+        files = [path]
+    elif osp.isdir(path):
+        try:
+            return [(c['stem'], c['ct']) for c in index_verse(path)]
+        except FileNotFoundError:  # not a VerSe layout: a flat folder
+            found = sorted(glob.glob(osp.join(path, '*.nii.gz'))
+                           + glob.glob(osp.join(path, '*.nii')))
+            files = []
+            for f in found:
+                if is_label_name(f):
+                    print(f'skipped {f}: a label map by its name, not a CT')
+                else:
+                    files.append(f)
+    else:
+        raise FileNotFoundError(f'no such file or folder: {path}')
+    if not files:
+        raise FileNotFoundError(f'no CT NIfTI (*.nii.gz) in {path}')
+    stems = []
+    for f in files:
+        name = osp.basename(f)
+        for suffix in ('_ct.nii.gz', '.nii.gz', '.nii'):
+            if name.endswith(suffix):
+                stems.append(name[:-len(suffix)])
+                break
+    seen = {}
+    for s in stems:
+        seen[s.lower()] = seen.get(s.lower(), 0) + 1
+    stems = [osp.basename(f).replace('.', '_') if seen[s.lower()] > 1 else s
+             for s, f in zip(stems, files)]
+    return list(zip(stems, files))

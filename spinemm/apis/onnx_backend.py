@@ -198,7 +198,12 @@ def init_model_backend(init_fn, config, checkpoint, device='cpu',
         if str(checkpoint).endswith('.onnx'):
             raise ValueError(f'{checkpoint} is an ONNX model: pass '
                              '--backend onnxruntime')
-        return init_fn(config, checkpoint, device=device)
+        model = init_fn(config, checkpoint, device=device)
+        if checkpoint is not None:
+            from ..engine.model_loading import check_checkpoint_fits
+            check_checkpoint_fits(model, checkpoint,
+                                  f'the model of {config}')
+        return model
     if not str(checkpoint).endswith('.onnx'):
         raise ValueError(f'--backend onnxruntime runs an exported .onnx '
                          f'file (tools/deployment/pytorch2onnx.py), not '

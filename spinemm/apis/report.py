@@ -154,17 +154,20 @@ def draw_report(image, report):
     return img
 
 
-def write_report(report, image, out_dir, stem):
+def write_report(report, image, out_dir, stem, overwrite=False):
     """``<stem>.csv``, ``<stem>.json`` and ``<stem>.png`` (atomically)."""
-    with atomic_file(osp.join(out_dir, stem + '.csv'), '.csv') as tmp:
+    with atomic_file(osp.join(out_dir, stem + '.csv'), '.csv',
+                     overwrite=overwrite) as tmp:
         with open(tmp, 'w', newline='') as f:
             w = csv.DictWriter(f, CSV_COLUMNS, extrasaction='ignore')
             w.writeheader()
             for row in report['vertebrae']:
                 w.writerow(dict(row, missing_keypoints=' '.join(
                     row['missing_keypoints'])))
-    atomic_write_json(osp.join(out_dir, stem + '.json'), report, indent=1)
-    with atomic_file(osp.join(out_dir, stem + '.png'), '.png') as tmp:
+    atomic_write_json(osp.join(out_dir, stem + '.json'), report, indent=1,
+                      overwrite=overwrite)
+    with atomic_file(osp.join(out_dir, stem + '.png'), '.png',
+                     overwrite=overwrite) as tmp:
         cv2.imwrite(tmp, draw_report(image, report))
 
 

@@ -54,10 +54,10 @@ class SpineLandmarker:
     def __call__(self, image):
         """``image``: a path or a BGR/grey array. Returns dict(corners=(17,
         4, 2) px, scores=(17, 4), detected=(17,), **cobb_angles(...))."""
-        img = cv2.imread(image, cv2.IMREAD_COLOR) if isinstance(
-            image, str) else image
-        if img is None:
-            raise ValueError(f'{image} is not a readable image')
+        if isinstance(image, str):
+            from .inference import load_image
+            image = load_image(image)[0]  # checked: whole, depth, size
+        img = image
         if img.ndim == 2:
             img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
         h, w = img.shape[:2]
@@ -187,14 +187,16 @@ def scoliosis_report(result, source=None):
                 '(spinemm.morphometry.cobb); the first is the largest')
 
 
-def write_scoliosis_report(report, result, image, out_dir, stem):
+def write_scoliosis_report(report, result, image, out_dir, stem,
+                           overwrite=False):
     """``<stem>.csv``, ``<stem>.json`` and ``<stem>.png``, each written
     under a temporary name."""
     import csv
     import os.path as osp
 
     from ..utils import atomic_file, atomic_write_json
-    with atomic_file(osp.join(out_dir, stem + '.csv'), '.csv') as tmp, \
+    with atomic_file(osp.join(out_dir, stem + '.csv'), '.csv',
+                     overwrite=overwrite) as tmp, \
             open(tmp, 'w', newline='') as f:
         w = csv.writer(f)
         w.writerow(SCOLIOSIS_CSV_COLUMNS)
@@ -202,6 +204,8 @@ def write_scoliosis_report(report, result, image, out_dir, stem):
             xy = [v for p in row['corners'].values() for v in p]
             w.writerow([row['level'], row['tilt_deg'], *xy,
                         row['min_corner_score'], int(row['detected'])])
-    atomic_write_json(osp.join(out_dir, stem + '.json'), report, indent=1)
-    with atomic_file(osp.join(out_dir, stem + '.png'), '.png') as tmp:
+    atomic_write_json(osp.join(out_dir, stem + '.json'), report, indent=1,
+                      overwrite=overwrite)
+    with atomic_file(osp.join(out_dir, stem + '.png'), '.png',
+                     overwrite=overwrite) as tmp:
         cv2.imwrite(tmp, draw_scoliosis(image, result['corners'], result))

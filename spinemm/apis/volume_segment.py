@@ -86,6 +86,10 @@ class VolumeSegmenter:
                  overlap=0.25, batch_size=8, min_volume_mm3=200.0):
         from mmseg.apis import init_model
         self.model = init_model(config, checkpoint, device=device)
+        if checkpoint is not None:
+            from ..engine.model_loading import check_checkpoint_fits
+            check_checkpoint_fits(self.model, checkpoint,
+                                  f'the model of {config}')
         cfg = self.model.cfg
         ds = cfg.test_dataloader.dataset
         self.context = int(ds.get('context', 0))

@@ -72,6 +72,9 @@ class LossHistoryHook(Hook):
         # those weights) starts a new one
         if getattr(runner, '_resume', False):
             self.rows = list(checkpoint.get('loss_history', []))
+            self.rows = merge_validation_rows(
+                self.rows, osp.join(runner.work_dir, self.filename + '.csv'),
+                (checkpoint.get('meta') or {}).get('iter'))
 
     def write(self, work_dir):
         if not self.rows or not is_main_process():
@@ -85,6 +88,40 @@ class LossHistoryHook(Hook):
                 w.writeheader()
                 w.writerows(self.rows)
         plot_history(self.rows, path + '.png')
+
+
+def merge_validation_rows(rows, csv_path, upto):
+    """``rows`` plus the validation rows of ``csv_path`` (the history
+    written so far) up to iteration ``upto`` that ``rows`` lacks.
+
+    An epoch's checkpoint is saved before that epoch's validation runs, so
+    its history lacks that validation; a run killed after it and resumed
+    from the checkpoint does not validate the epoch again, and the row was
+    lost. The CSV written after the validation still has it.
+    """
+    if upto is None or not osp.isfile(csv_path):
+        return rows
+    have = {r['iter'] for r in rows if any(k.startswith('val/') for k in r)}
+    try:
+        with open(csv_path, newline='') as f:
+            written = list(csv.DictReader(f))
+    except (OSError, csv.Error):
+        return rows
+    extra = []
+    for r in written:
+        vals = {k: float(v) for k, v in r.items()
+                if k and k.startswith('val/') and v not in ('', None)}
+        try:
+            it = int(float(r.get('iter', '')))
+        except ValueError:
+            continue
+        if vals and it <= upto and it not in have:
+            epoch = r.get('epoch') or 0
+            extra.append(dict(iter=it, epoch=int(float(epoch)), **vals))
+    if not extra:
+        return rows
+    return sorted(rows + extra, key=lambda r: (
+        r['iter'], any(k.startswith('val/') for k in r)))
 
 
 def plot_history(rows, path):

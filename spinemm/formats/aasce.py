@@ -31,10 +31,18 @@ import warnings
 import numpy as np
 
 from ..anatomy import AASCE_LEVELS
+from ..io.film import check_decodes_whole
 
 NUM_LANDMARKS = 68
 #: tolerance (px) between a film's .mat landmarks and its landmarks.csv row
 CSV_TOLERANCE_PX = 1.0
+#: tolerance (degrees) between a film's published Cobb angles and those
+#: computed from its landmarks: on all 481 published training films they
+#: agree to 0.005 deg (measured: 0.0049 at most; the organisers' MATLAB in
+#: double precision), so 0.1 is a 20x margin, while the angles of adjacent
+#: rows differ by 15.1 deg (median of the largest of the three; 0.64 at
+#: least): any swap of two rows is caught
+ANGLE_TOLERANCE_DEG = 0.1
 
 
 def _read_rows(path, width=None):
@@ -48,6 +56,25 @@ def _read_rows(path, width=None):
                 raise ValueError(f'{path}, row {i}: {len(r)} values, '
                                  f'expected {width}')
     return rows
+
+
+def check_published_angles(published, landmarks, height, where):
+    """Raise ValueError naming ``where`` when the published Cobb angles of a
+    film differ from those computed from its own landmarks by more than
+    :data:`ANGLE_TOLERANCE_DEG`: the organisers computed them from these
+    landmarks, so a larger difference means the rows of ``angles.csv`` are
+    not in the order of ``filenames.csv`` (two rows swapped, a row missing)
+    and every film after would be scored against another's angles."""
+    from ..morphometry.cobb import cobb_angles
+    computed = cobb_angles(landmarks, height)['angles']
+    off = float(np.abs(np.asarray(published, float) - computed).max())
+    if not off <= ANGLE_TOLERANCE_DEG:
+        raise ValueError(
+            f'{where}: the published Cobb angles '
+            f'{np.round(published, 2).tolist()} differ from those of the '
+            f"film's own landmarks {np.round(computed, 2).tolist()} by "
+            f'{off:.2f} deg (tolerance {ANGLE_TOLERANCE_DEG} deg): '
+            'angles.csv is not in the order of filenames.csv')
 
 
 def patient_of(name):
@@ -131,6 +158,7 @@ def read_aasce(root, check_images=True, progress=False):
         p2 = read_landmarks_mat(label)
         h = w = None
         if check_images:
+            check_decodes_whole(image)  # a truncated film: named, not read
             img = cv2.imread(image, cv2.IMREAD_GRAYSCALE)
             if img is None:
                 raise ValueError(f'{image} is not a readable image')
@@ -186,6 +214,9 @@ def read_aasce(root, check_images=True, progress=False):
             ang = np.array(angles[i], float)
         except ValueError as e:
             raise ValueError(f'{labels}/angles.csv row {i + 1}: {e}') from e
+        if h is not None:
+            check_published_angles(ang, p2, h, f'{labels}/angles.csv row '
+                                   f'{i + 1} ({name})')
         films.append(dict(name=name, image=image, label=label,
                           patient=patient_of(name), width=w, height=h,
                           landmarks=p2, corners=p2.reshape(17, 4, 2),

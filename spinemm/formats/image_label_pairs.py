@@ -68,16 +68,31 @@ def read_label_map(path, known_values=None):
     """
     ext = osp.splitext(path)[1].lower()
     if ext == '.npy':
-        arr = np.load(path, allow_pickle=False)
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except ValueError as e:  # an object array needs pickle: refused
+            raise ValueError(f'{path}: not a plain numeric array ({e})') from e
+        if arr.dtype.kind not in 'biuf':
+            raise ValueError(f'{path}: a label map holds numbers, not '
+                             f'{arr.dtype}')
     else:
         arr = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if arr is None:
             raise ValueError(f'{path}: cannot read the label image')
         if arr.ndim == 3:
+            colour = arr[..., :3]
+            if ext not in ('.jpg', '.jpeg') and \
+                    (colour != colour[..., :1]).any():
+                raise ValueError(
+                    f'{path}: a colour label image (its channels differ): '
+                    'label maps hold one class index per pixel; convert it '
+                    'to one channel of indices')
             arr = arr[..., 0]
     arr = np.squeeze(arr)
     if arr.ndim != 2:
         raise ValueError(f'{path}: a label map must be 2D, got {arr.shape}')
+    if arr.size == 0:
+        raise ValueError(f'{path}: an empty label map ({arr.shape})')
     if ext in ('.jpg', '.jpeg'):
         if known_values is None:
             raise ValueError(f'{path}: JPEG labels are lossy; pass the known '

@@ -93,6 +93,13 @@ def read_spinetk(root):
             base = osp.join(aug_dir, str(k), f'aug-{k}')
             images.append(dict(case=case, kind='aug', k=k, png=base + '.png',
                                json=base + '.json'))
+    for im in images:  # a json without its picture would train on nothing
+        for key in ('png', 'json'):
+            if not osp.isfile(im[key]):
+                raise FileNotFoundError(
+                    f'{im[key]} not found (case {im["case"]}, '
+                    f'{im["kind"]} {im["k"]}): every image of a SpineTK '
+                    'folder needs its .png and its .json')
     return meta, images
 
 

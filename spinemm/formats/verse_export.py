@@ -10,6 +10,7 @@ did not write, or one inside or above the VerSe root, is refused
 import json
 import os
 import os.path as osp
+import warnings
 
 import cv2
 import numpy as np
@@ -30,9 +31,15 @@ def _already_done(out, options):
     """The stored summary when ``out`` was exported with ``options``."""
     path = osp.join(out, 'export_info.json')
     if output_kind(out) == options['kind'] and osp.isfile(path):
-        with open(path) as f:
-            stored = json.load(f)
-        if stored.get('options') == options:
+        try:
+            with open(path) as f:
+                stored = json.load(f)
+        except (OSError, ValueError) as e:
+            # damaged: not taken as done (exporting again needs --overwrite)
+            warnings.warn(f'{path} is not valid JSON ({e}): the earlier '
+                          'export there is not reused')
+            return None
+        if isinstance(stored, dict) and stored.get('options') == options:
             return stored
     return None
 

@@ -97,10 +97,17 @@ class StudySeries:
     """
 
     def __init__(self, folder, **read_kwargs):
+        from ..io.ct_checks import check_ct
         if is_nifti(folder):
             self._from_nifti(folder)
+            check_ct(self.volume, folder)
+            self.study_uid = None
             return
         vol = read_dicom_series(folder, **read_kwargs)
+        # an MR, a sagittal reformat or a one-slice study is refused here,
+        # before any compute (spinemm.io.ct_checks says why)
+        check_ct(vol, folder, axial=True)
+        self.study_uid = vol.meta.get('study_uid') or None
         # series order is by position along the slice normal: for an axial
         # series (normal towards the head), inferior -> superior
         data = np.asarray(vol.data).transpose(2, 1, 0)[::-1]
@@ -309,7 +316,9 @@ class FracturePredictor:
     def __call__(self, folder, uid=None, **read_kwargs):
         t0 = time.perf_counter()
         study = StudySeries(folder, **read_kwargs)
-        uid = uid or osp.basename(osp.normpath(folder))
+        # the row_id of a study is its StudyInstanceUID from the headers;
+        # the folder name only where the headers have none (NIfTI)
+        uid = study.study_uid or uid or osp.basename(osp.normpath(folder))
         slices = study.windowed(self.window)
         t1 = time.perf_counter()
         labels = None
@@ -321,6 +330,13 @@ class FracturePredictor:
         t2 = time.perf_counter()
         out = predict_fracture(self.stage2, slices, ratios, boxes, uid,
                                labels)
+        if len(out['unseen']) == len(RSNA_VERTEBRAE):
+            # every vertebra would get the prior: a number, not a prediction
+            from ..utils.errors import InputError
+            raise InputError(
+                f'{folder}: stage 1 finds none of C1-C7 on any of its '
+                f'{len(study.numbers)} slices: not a cervical spine CT (a '
+                'chest or abdominal scan?); no probabilities are given')
         t3 = time.perf_counter()
         problems = anatomy_problems(out['sequences'], study.spacing[2])
         if problems:

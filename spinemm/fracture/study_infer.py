@@ -104,6 +104,15 @@ def run_fracture_inference(stage1_config, stage1_checkpoint, stage2_config,
                 continue
             for w in caught:
                 tqdm.write(f'warning: {w.message}')
+            if result['uid'] != uid:
+                tqdm.write(f'{folder}: StudyInstanceUID {result["uid"]} from '
+                           'the headers names the study (not the folder '
+                           f'name {uid})')
+            uid = result['uid']
+            if uid in probs:
+                failed.append((uid, f'{folder}: the same StudyInstanceUID '
+                               'as an earlier folder (predicted once)'))
+                continue
             unseen += [(uid, v) for v in result['unseen']]
             if result['anatomy_problems']:
                 implausible.append(uid)

@@ -60,6 +60,21 @@ def _claims_dicom(path):
         return False
 
 
+#: SOP classes whose objects must place themselves in space
+SLICE_CLASSES = ('CT Image Storage', 'MR Image Storage',
+                 'Positron Emission Tomography Image Storage')
+#: what such a slice carries (Type 1 in the Image Plane and Image Pixel
+#: modules)
+SLICE_TAGS = ('ImagePositionPatient', 'ImageOrientationPatient',
+              'PixelSpacing', 'Rows', 'Columns')
+
+
+def _sop_class_name(ds):
+    uid = ds.get('SOPClassUID') or getattr(
+        getattr(ds, 'file_meta', None), 'MediaStorageSOPClassUID', None)
+    return str(getattr(uid, 'name', '') or '')
+
+
 def _tag_text(ds, tag):
     value = ds.get(tag, '')
     if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
@@ -96,6 +111,14 @@ def scan_dicom_folder(folder, skip_bad=False):
                 # every DICOM object has them: garbage that happened to parse
                 raise ValueError('no SOPClassUID / SOPInstanceUID: corrupt '
                                  'or not a DICOM object')
+            lacking = [t for t in SLICE_TAGS if t not in ds]
+            if lacking and _sop_class_name(ds) in SLICE_CLASSES:
+                # a CT / MR slice must place itself in space: its header
+                # ends early (a truncated copy), not a slice to leave out
+                raise ValueError(
+                    f'a {_sop_class_name(ds)} object without '
+                    f'{", ".join(lacking)}: its header is cut short '
+                    f'({os.path.getsize(path)} bytes; truncated?)')
         except Exception as e:  # InvalidDicomError, truncated files, ...
             if not _claims_dicom(path):
                 out['ignored'].append(path)
@@ -309,4 +332,7 @@ def read_dicom_series(folder, series_uid=None, gap_tolerance=0.1,
     return Volume(
         data, LPS_TO_RAS @ affine_lps,
         dict(source=str(folder), series_uid=key, files=files,
-             gaps=found_gaps, skipped=skipped, ignored=scan['ignored']))
+             gaps=found_gaps, skipped=skipped, ignored=scan['ignored'],
+             modality=str(first.get('Modality', '') or ''),
+             study_uid=str(first.get('StudyInstanceUID', '') or ''),
+             normal=[float(x) for x in normal]))

@@ -1,4 +1,5 @@
 """DICOM -> PNG for viewing and for 2D tools that read PNG."""
+import json
 import os
 import os.path as osp
 
@@ -6,7 +7,6 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..utils import atomic_file
 from ..utils.paths import distinct_stems
 from .dicom_image import read_dicom_image
 
@@ -47,7 +47,11 @@ def to_uint8(image, window=None):
         np.uint8)
 
 
-def dicom_to_png(src, out, window=None, progress=True):
+#: in dicom2png's output folder: the window its PNGs were written with
+SETTINGS = '.spinemm-dicom2png.json'
+
+
+def dicom_to_png(src, out, window=None, progress=True, overwrite=False):
     """Every DICOM under ``src`` -> ``out/<relative folder>/<name>.png``.
 
     ``<name>`` is the file name less a known extension: UID-named files
@@ -55,12 +59,18 @@ def dicom_to_png(src, out, window=None, progress=True):
     (``a.dcm`` and ``a.dicom``) get distinct ones
     (:func:`spinemm.utils.paths.distinct_stems`). The file's own VOI LUT /
     window is applied unless ``window`` = (level, width) is given (e.g. (400,
-    1800) for bone in CT); MONOCHROME1 comes out bone-bright. Existing PNGs
-    are kept (idempotent); each PNG is written under a temporary name; an
-    output that would replace an input is an error. Returns dict(outputs=
-    paths in input order, written=number written, kept=number already
-    there).
+    1800) for bone in CT); MONOCHROME1 comes out bone-bright.
+
+    A rerun keeps the PNGs spinemm wrote with the same window (idempotent,
+    so a killed run resumes) and rewrites those of another window: ``out/``
+    :data:`SETTINGS` holds the window, rewritten when it changes, and a PNG
+    older than it was written with another. Every name is checked before the first
+    PNG: an output that is an input, or a file spinemm did not write, stops
+    the run naming it (``overwrite`` replaces the latter); temporaries of a
+    killed run are removed. Returns dict(outputs=paths in input order,
+    written=number written, kept=number already there).
     """
+    from ..utils import OutputPlan, atomic_write_json, spinemm_wrote
     files = find_dicoms(src)
     base = src if osp.isdir(src) else osp.dirname(src)
     by_folder = {}
@@ -76,15 +86,26 @@ def dicom_to_png(src, out, window=None, progress=True):
     if clash:
         raise ValueError(f'{clash[0]} is an input DICOM file: writing its PNG '
                          'there would replace it; choose another output')
+    settings = osp.join(out, SETTINGS)
+    setting = dict(window=list(window) if window is not None else 'file')
+    plan = OutputPlan(overwrite, [], list(dst_of.values()) + [settings])
+    plan.check()
+    same = False
+    if osp.isfile(settings) and spinemm_wrote(settings):
+        with open(settings) as f:
+            same = json.load(f) == setting
+    if not same:  # a PNG older than this file has another window
+        atomic_write_json(settings, setting)
+    since = os.stat(settings).st_mtime_ns
     written = kept = 0
     for path in tqdm(files, desc='dicom2png', disable=not progress):
         dst = dst_of[path]
-        if osp.isfile(dst):
+        if spinemm_wrote(dst) and os.stat(dst).st_mtime_ns >= since:
             kept += 1
             continue
         # errors name the file (read_dicom_image's contract)
         image, _, _ = read_dicom_image(path, apply_window=window is None)
-        with atomic_file(dst, '.png') as tmp:
+        with plan.file(dst, '.png') as tmp:
             if not cv2.imwrite(tmp, to_uint8(image, window)):
                 raise OSError(f'could not write {dst}')
         written += 1

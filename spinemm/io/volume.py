@@ -105,8 +105,10 @@ def label_volume(volume: Volume, allowed=None, what='label map') -> Volume:
     return Volume(data.astype(dtype), volume.affine, volume.meta)
 
 
-def write_nifti(volume: Volume, path) -> None:
-    """Write ``volume`` to ``path`` (.nii or .nii.gz) through a temporary name."""
+def write_nifti(volume: Volume, path, overwrite=False) -> None:
+    """Write ``volume`` to ``path`` (.nii or .nii.gz) through a temporary
+    name; an existing file that spinemm did not write is replaced only with
+    ``overwrite`` (:mod:`spinemm.utils.outputs`)."""
     suffix = '.nii.gz' if str(path).endswith('.gz') else '.nii'
-    with atomic_file(path, suffix) as tmp:
+    with atomic_file(path, suffix, overwrite=overwrite) as tmp:
         nib.save(volume.to_nifti(), tmp)

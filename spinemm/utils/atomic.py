@@ -24,14 +24,14 @@ import shutil
 import tempfile
 import time
 
+from .errors import InputError
+from .outputs import (OutputCollisionError, OutputExistsError,
+                      check_may_write, record_written)
+
 #: file inside every folder written by :func:`atomic_dir`
 MARKER = '.spinemm-output.json'
 _TMP_TAG = 'spinemm-tmp'
 _OLD_TAG = 'spinemm-old'
-
-
-class OutputExistsError(FileExistsError):
-    """An output path exists and may not be replaced."""
 
 
 class OutputOverlapError(ValueError):
@@ -40,11 +40,14 @@ class OutputOverlapError(ValueError):
 
 @contextlib.contextmanager
 def refusals_as_exit():
-    """For command-line tools: a refused output becomes ``error: ...`` on
-    stderr and exit status 1 instead of a traceback."""
+    """For command-line tools: a refused output or input
+    (:class:`spinemm.utils.errors.InputError`: a checkpoint that does not
+    fit, a volume that is not a CT, ...) becomes ``error: ...`` on stderr
+    and exit status 1 instead of a traceback."""
     try:
         yield
-    except (OutputExistsError, OutputOverlapError) as e:
+    except (OutputExistsError, OutputOverlapError, OutputCollisionError,
+            InputError) as e:
         raise SystemExit(f'error: {e}') from None
 
 
@@ -79,15 +82,14 @@ def _public(path, mode):
 
 
 @contextlib.contextmanager
-def atomic_file(path, suffix='.tmp'):
-    """Yield a temporary path beside ``path``; rename it to ``path`` when the
-    block succeeds, remove it when it fails. ``suffix`` keeps writers that
-    choose the format by extension (``.nii.gz``) happy. The file gets the
-    umask's permissions."""
+def _temp_beside(path, suffix):
+    """A temporary file beside ``path``, renamed to ``path`` when the block
+    succeeds and removed when it fails; umask permissions."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix='.' + os.path.basename(path) + '.', suffix=suffix, dir=folder)
+        prefix=f'.{os.path.basename(path)}.{_TMP_TAG}-{os.getpid()}.',
+        suffix=suffix, dir=folder)
     os.close(fd)
     try:
         yield tmp
@@ -99,9 +101,39 @@ def atomic_file(path, suffix='.tmp'):
             os.remove(tmp)
 
 
-def atomic_write_json(path, obj, **dump_kwargs) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file."""
-    with atomic_file(path) as tmp, open(tmp, 'w') as f:
+def atomic_replace_text(path, text):
+    """Write ``text`` to ``path`` through a temporary file (no ownership
+    check, no manifest row: for spinemm's own bookkeeping files)."""
+    with _temp_beside(path, '.tmp') as tmp, open(tmp, 'w') as f:
+        f.write(text)
+
+
+@contextlib.contextmanager
+def atomic_file(path, suffix='.tmp', overwrite=False):
+    """Yield a temporary path beside ``path``; rename it to ``path`` when the
+    block succeeds, remove it when it fails. ``suffix`` keeps writers that
+    choose the format by extension (``.nii.gz``) happy. The file gets the
+    umask's permissions.
+
+    The output rule (:mod:`spinemm.utils.outputs`): an existing ``path``
+    that spinemm did not write is refused (:class:`OutputExistsError`,
+    before anything is written) unless ``overwrite``; the written file is
+    recorded in its folder's manifest."""
+    # inside the temporary folder of an atomic_dir (a dataset, a converter's
+    # output): the whole folder is spinemm's and carries its MARKER
+    in_new_dir = f'.{_TMP_TAG}-' in os.path.dirname(os.path.abspath(path))
+    if not in_new_dir:
+        check_may_write(path, overwrite)
+    with _temp_beside(path, suffix) as tmp:
+        yield tmp
+    if not in_new_dir:
+        record_written(path)
+
+
+def atomic_write_json(path, obj, overwrite=False, **dump_kwargs) -> None:
+    """Write ``obj`` as JSON to ``path`` through a temporary file (the
+    output rule of :func:`atomic_file`)."""
+    with atomic_file(path, overwrite=overwrite) as tmp, open(tmp, 'w') as f:
         json.dump(obj, f, **dump_kwargs)
 
 
@@ -198,6 +230,26 @@ def sweep_stale(parent, base):
         if m and os.path.isdir(full) and not _pid_alive(int(m.group(1))):
             shutil.rmtree(full, ignore_errors=True)
             removed.append(full)
+    return removed
+
+
+_TMP_FILE = re.compile(r'^\..+\.' + _TMP_TAG + r'-(\d+)\.[^/]*$')
+
+
+def sweep_stale_files(folder):
+    """Remove the temporary files (``.<name>.spinemm-tmp-<pid>.*``) that a
+    killed run of :func:`atomic_file` left in ``folder``, where that process
+    no longer runs. Returns the removed paths."""
+    removed = []
+    if not os.path.isdir(folder):
+        return removed
+    for name in os.listdir(folder):
+        m = _TMP_FILE.match(name)
+        full = os.path.join(folder, name)
+        if m and os.path.isfile(full) and not _pid_alive(int(m.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(full)
+                removed.append(full)
     return removed
 
 

@@ -23,37 +23,54 @@ def file_stem(path):
     return name
 
 
-def distinct_stems(paths):
-    """One output stem per input path, all different.
+def distinct_stems(paths, suffixes=('', )):
+    """One output stem per input path; the names ``stem + suffix`` (for each
+    of ``suffixes``, e.g. ``('.png', '_overlay.png')``) of different inputs
+    all differ, also up to case.
 
-    A stem is :func:`file_stem`; inputs whose stems collide (``a.png`` and
-    ``a.dcm``) get their extension appended (``a_png``, ``a_dcm``), and inputs
-    still equal (the same name in two folders) their parent folders' names.
-    Returns a list in the order of ``paths``.
+    A stem is :func:`file_stem`; inputs whose names collide (``a.png`` and
+    ``a.dcm``; ``x.png``'s ``x_overlay.png`` and ``x_overlay.png``'s
+    ``x_overlay.png``) get their extension appended (``a_png``, ``a_dcm``),
+    and inputs still equal (the same name in two folders) their parent
+    folders' names. Returns a list in the order of ``paths``.
     """
     paths = [str(p) for p in paths]
     stems = [file_stem(p) for p in paths]
 
     def clashes(names):
-        seen = {}
-        for n in names:
-            seen[n.lower()] = seen.get(n.lower(), 0) + 1
-        return {n for n, c in seen.items() if c > 1}
+        """Indices of inputs one of whose output names another one shares."""
+        owner, bad = {}, set()
+        for i, n in enumerate(names):
+            for suf in suffixes:
+                key = (n + suf).lower()
+                if owner.setdefault(key, i) != i:
+                    bad.update((i, owner[key]))
+        return bad
 
     bad = clashes(stems)
     stems = [
-        osp.basename(p.rstrip('/')).replace('.', '_') if s.lower() in bad
-        else s for p, s in zip(paths, stems)
+        osp.basename(p.rstrip('/')).replace('.', '_') if i in bad else s
+        for i, (p, s) in enumerate(zip(paths, stems))
     ]
-    if clashes(stems):
+    bad = clashes(stems)
+    if bad:
         # the same name in several folders: prefix the folders below the
         # inputs' common parent
         base = osp.commonpath([osp.abspath(p) for p in paths])
         stems = [
             osp.relpath(osp.abspath(p), base).replace(osp.sep, '_')
-            .replace('.', '_') if s.lower() in clashes(stems) else s
-            for p, s in zip(paths, stems)
+            .replace('.', '_') if i in bad else s
+            for i, (p, s) in enumerate(zip(paths, stems))
         ]
+    bad = clashes(stems)
+    if bad:
+        # names equal up to case only (A.png, a.png: one file on macOS and
+        # Windows): number them in input order
+        seen = {}
+        for i in sorted(bad):
+            key = stems[i].lower()
+            seen[key] = seen.get(key, 0) + 1
+            stems[i] = f'{stems[i]}-{seen[key]}'
     if clashes(stems):
         raise ValueError(f'cannot give distinct output names to {paths}')
     return stems

@@ -16,7 +16,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from spinemm.registry import DATASETS
-from spinemm.utils import atomic_file
+from spinemm.utils import OutputPlan, refusals_as_exit
 from spinemm.visualization import draw_vertebrae, seg_overlay, tile
 
 
@@ -34,6 +34,11 @@ def draw_sample(sample, palette):
     return draw_vertebrae(img, gt.bboxes.numpy(), masks, kpts)
 
 
+def picture_name(i, img_path):
+    name = osp.splitext(osp.basename(str(img_path).replace('#', '_')))[0]
+    return f'{i:03d}_{name}.png'
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
@@ -43,6 +48,8 @@ def main():
     p.add_argument('--split', default='train', choices=['train', 'val',
                                                         'test'])
     p.add_argument('--data-root', help='override the dataset data_root')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace pictures that spinemm did not write')
     a = p.parse_args()
     cfg = Config.fromfile(a.config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
@@ -50,25 +57,30 @@ def main():
     if a.data_root:
         ds_cfg.data_root = a.data_root
     ds = DATASETS.build(ds_cfg)
+    n = min(a.num, len(ds))
+    names = [picture_name(i, ds.get_data_info(i).get('img_path', ''))
+             for i in range(n)]
+    with refusals_as_exit():  # every name checked before drawing
+        plan = OutputPlan(a.overwrite, [], [
+            osp.join(a.out_dir, x) for x in names + ['batch.png']]).check()
     os.makedirs(a.out_dir, exist_ok=True)
     palette = ds.metainfo.get('palette') or [[0, 0, 0]] + [[220, 20, 60]] * 254
     pictures = []
-    for i in range(min(a.num, len(ds))):
+    for i in range(n):
         sample = ds[i]
         out = draw_sample(sample, palette)
         pictures.append(out)
-        name = osp.splitext(osp.basename(
-            sample['data_samples'].img_path.replace('#', '_')))[0]
-        with atomic_file(osp.join(a.out_dir, f'{i:03d}_{name}.png'),
-                         '.png') as tmp:
+        name = picture_name(i, sample['data_samples'].img_path)
+        with plan.file(osp.join(a.out_dir, name), '.png') as tmp:
             cv2.imwrite(tmp, out)
     if not pictures:
         raise SystemExit(f'error: the {a.split} dataset of {a.config} is empty')
-    with atomic_file(osp.join(a.out_dir, 'batch.png'), '.png') as tmp:
+    with plan.file(osp.join(a.out_dir, 'batch.png'), '.png') as tmp:
         cv2.imwrite(tmp, tile(pictures))
     print(f'{len(pictures)} samples drawn to {a.out_dir} (all of them in '
           f'{osp.join(a.out_dir, "batch.png")})')
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_as_exit():  # InputError, refused outputs: no traceback
+        main()

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from spinemm.apis.scoliosis import SpineLandmarker, draw_scoliosis
 from spinemm.evaluation.aasce_metrics import evaluate_films
 from spinemm.formats.aasce import patient_split, read_aasce
-from spinemm.utils import atomic_file, atomic_write_json
+from spinemm.utils import OutputPlan, refusals_as_exit
 
 
 def main():
@@ -38,6 +38,8 @@ def main():
     p.add_argument('--val-fraction', type=float, default=0.2)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--device', default='cpu')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace output files that spinemm did not write')
     a = p.parse_args()
     films = read_aasce(a.data_root, progress=True)
     if a.split != 'all':
@@ -48,6 +50,11 @@ def main():
         films = [f for f in films if f['name'] in set(a.films)]
         if not films:
             raise SystemExit(f'error: none of {a.films} in {a.data_root}')
+    outs = [a.out, osp.splitext(a.out)[0] + '.csv'] if a.out else []
+    outs += [osp.join(a.show_dir, osp.splitext(f['name'])[0] + '.jpg')
+             for f in films] if a.show_dir else []
+    with refusals_as_exit():  # every name checked before any compute
+        plan = OutputPlan(a.overwrite, [], outs).check()
     model = SpineLandmarker(a.config, a.checkpoint, a.device)
     preds = []
     for f in tqdm(films, desc='eval_aasce', unit='film'):
@@ -55,7 +62,7 @@ def main():
         preds.append(r)
         if a.show_dir:
             img = cv2.imread(f['image'], cv2.IMREAD_COLOR)
-            with atomic_file(osp.join(a.show_dir, osp.splitext(
+            with plan.file(osp.join(a.show_dir, osp.splitext(
                     f['name'])[0] + '.jpg'), '.jpg') as tmp:
                 cv2.imwrite(tmp, draw_scoliosis(img, r['corners'], r,
                                                 f['column']))
@@ -73,9 +80,9 @@ def main():
         for f, r, row in zip(films, preds, per_film):
             row.update(name=f['name'], end_vertebrae=r['end_vertebrae'],
                        corners=np.round(r['corners'], 2).tolist())
-        atomic_write_json(a.out, dict(metrics=metrics, films=per_film),
-                          indent=1)
-        with atomic_file(osp.splitext(a.out)[0] + '.csv', '.csv') as tmp, \
+        plan.write_json(a.out, dict(metrics=metrics, films=per_film),
+                        indent=1)
+        with plan.file(osp.splitext(a.out)[0] + '.csv', '.csv') as tmp, \
                 open(tmp, 'w', newline='') as fh:
             w = csv.writer(fh)
             w.writerow(['film', 'pred_pt', 'pred_mt', 'pred_tl', 'true_pt',
@@ -88,4 +95,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_as_exit():  # InputError, refused outputs: no traceback
+        main()

@@ -35,7 +35,27 @@ from spinemm.formats.verse import (VERSE_LEVELS, centroids_to_world,
                                    index_verse, read_verse_centroids)
 from spinemm.formats.verse_volumes import load_verse_case
 from spinemm.io import label_volume, read_nifti, reorient, resample_to
-from spinemm.utils import atomic_file
+from spinemm.utils import OutputPlan, refusals_as_exit
+
+
+def check_truth_centroids(case, truth, gt):
+    """A truth centroid whose label has no voxel in the truth mask, or that
+    lies outside the volume, is a broken label file (it was scored as a
+    missed vertebra): an error naming the file."""
+    present = set(np.unique(gt.data).astype(int).tolist())
+    shape = np.asarray(gt.data.shape)
+    for label, world in truth.items():
+        if int(label) not in present:
+            raise SystemExit(
+                f'error: {case["centroids"]}: centroid of label {label} '
+                f'({VERSE_LEVELS.get(int(label), "?")}) has no voxel in the '
+                f'mask {case["mask"]}')
+        vox = np.asarray(gt.world_to_voxel(np.asarray(world))).reshape(-1)
+        if np.any(vox < -0.5) or np.any(vox > shape - 0.5):
+            raise SystemExit(
+                f'error: {case["centroids"]}: centroid of label {label} lies '
+                f'outside the {"x".join(map(str, shape))} volume of '
+                f'{case["mask"]} (voxel {np.round(vox, 1).tolist()})')
 
 
 def case_centroids(case, gt, pred, source):
@@ -48,6 +68,7 @@ def case_centroids(case, gt, pred, source):
     if case.get('centroids'):
         truth = centroids_to_world(read_verse_centroids(case['centroids']),
                                    read_nifti(case['mask']))
+        check_truth_centroids(case, truth, gt)
     else:
         truth = body_centroids(gt)
     return truth, body_centroids(pred)
@@ -60,10 +81,15 @@ def main():
     p.add_argument('verse_root')
     p.add_argument('--out', help='per-vertebra CSV')
     p.add_argument('--no-hd', action='store_true', help='skip HD95')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace an --out file that spinemm did not write')
     p.add_argument('--centroids', choices=('body', 'mask'), default='body',
                    help='body: the VerSe protocol (default); mask: centres '
                    'of the whole masks (not comparable with VerSe figures)')
     a = p.parse_args()
+    with refusals_as_exit():
+        plan = OutputPlan(a.overwrite, [],
+                          [a.out] if a.out else []).check()
     cases = [c for c in index_verse(a.verse_root) if c['mask']]
     pairs = [(c, osp.join(a.pred_dir, f'{c["stem"]}_seg-vert_msk.nii.gz'))
              for c in cases]
@@ -98,7 +124,7 @@ def main():
           f'pooled over vertebrae; per-scan mean {t["id_rate_per_scan"]:.3f};'
           f' {a.centroids} centroids), loc. {t["loc_distance"]:.2f} mm')
     if a.out:
-        with atomic_file(a.out, '.csv') as tmp:
+        with plan.file(a.out, '.csv') as tmp:
             with open(tmp, 'w', newline='') as f:
                 w = csv.DictWriter(f, list(rows[0]))
                 w.writeheader()
@@ -106,4 +132,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_as_exit():  # InputError, refused outputs: no traceback
+        main()

@@ -13,9 +13,24 @@ libraries' code: spinemm.apis.onnx_backend and spinemm.apis.onnx_detector
 say exactly where each cut is. Run the file with ``--backend onnxruntime``
 in tools/infer.py (detector), tools/report.py (pose) or tools/seg_infer.py
 (segmentation). ``--verify`` compares onnxruntime with PyTorch on a random
-input and prints the largest difference.
+input and prints the largest difference. An existing --out that spinemm did
+not write is refused before the export (--overwrite replaces it); a
+checkpoint whose weights do not fit the config's model is refused, naming
+the first missing and unexpected keys.
 """
 import argparse
+
+
+def fits(model, a):
+    """The checkpoint's weights must fit the model exactly: mmengine only
+    logs mismatched keys, and a random network would be exported."""
+    from spinemm.engine.model_loading import (CheckpointMismatchError,
+                                              check_checkpoint_fits)
+    try:
+        check_checkpoint_fits(model, a.checkpoint,
+                              f'the model of {a.config}')
+    except CheckpointMismatchError as e:
+        raise SystemExit(f'error: {e}') from None
 
 
 def main():
@@ -29,15 +44,21 @@ def main():
                    'detector takes any H, W)')
     p.add_argument('--opset', type=int, default=17)
     p.add_argument('--verify', action='store_true')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace an --out file that spinemm did not write')
     a = p.parse_args()
     if not a.out.endswith('.onnx'):
         raise SystemExit(f'error: --out must end with .onnx: {a.out}')
+    from spinemm.utils import OutputPlan, refusals_as_exit
+    with refusals_as_exit():
+        OutputPlan(a.overwrite, [a.config, a.checkpoint], [a.out]).check()
     from mmengine.config import Config
     cfg = Config.fromfile(a.config)
     scope = cfg.get('default_scope')
     if scope == 'mmdet':
         from mmdet.apis import init_detector
         model = init_detector(a.config, a.checkpoint, device='cpu')
+        fits(model, a)
         from spinemm.apis.onnx_detector import export_detector, \
             verify_detector
         info = export_detector(model, a.out, a.shape, a.opset)
@@ -59,6 +80,7 @@ def main():
                          'segmentors')
     from spinemm.apis.onnx_backend import export_onnx, verify_onnx
     model = init_model(a.config, a.checkpoint, device='cpu')
+    fits(model, a)
     info = export_onnx(model, a.out, a.shape, a.opset)
     print(f'{info["kind"]} network, input (N, '
           f'{", ".join(map(str, info["input_shape"]))}) -> '
@@ -69,4 +91,6 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from spinemm.utils import refusals_as_exit
+    with refusals_as_exit():  # InputError, refused outputs: no traceback
+        main()
