@@ -435,3 +435,24 @@ def test_mask_based_stage1_end_to_end(two_studies, mask_checkpoints,
                     str(tmp_path / 'mixed')])
     assert res.returncode != 0
     assert 'trained without stage-1 masks' in res.stderr
+
+
+def test_a_study_where_stage1_finds_no_cervical_vertebra_is_refused(
+        two_studies, checkpoints, tmp_path):
+    """Issue 25 case 9: an abdominal or chest CT got the prior for every
+    vertebra, written as a prediction with exit 0. A stage 1 whose ratio
+    head answers 0 everywhere stands for it here."""
+    from spinemm.fracture.inference import load_stage
+    root, _ = two_studies
+    model = load_stage(STAGE1, checkpoints[0])
+    with torch.no_grad():
+        model.head[2].weight.zero_()
+        model.head[2].bias[:7] = -100.0  # C1..C7 ratios: 0
+    blind = tmp_path / 'blind.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta={}), blind)
+    proc = run_tool(['python', 'tools/fracture_infer.py', STAGE1, str(blind),
+                     STAGE2, checkpoints[1], osp.join(root, 'train_images'),
+                     '--out-dir', str(tmp_path / 'out')])
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
+    assert proc.stdout.count('stage 1 finds none of C1-C7') >= 2
+    assert '0 of 2 studies predicted' in proc.stdout

@@ -402,3 +402,55 @@ def test_a_raw_pickle_checkpoint_is_called_what_it_is(tmp_path):
     cut.write_bytes(raw.read_bytes()[:20])
     with pytest.raises(CheckpointReadError, match='truncated'):
         safe_torch_load(str(cut))
+
+
+def test_eval_verse_names_a_centroid_file_that_disagrees_with_its_mask(
+        tmp_path):
+    """Issue 25 case 13: a centroid label absent from the mask, or a
+    centroid outside the volume, was scored as a missed vertebra."""
+    import glob
+    import json
+
+    from spinemm.phantoms import write_verse_phantoms
+    root = tmp_path / 'verse'
+    write_verse_phantoms(str(root), release=2020, num_cases=1, seed=4,
+                         num_vertebrae=(4, 5), progress=False)
+    mask = glob.glob(str(root / '**' / '*_msk.nii.gz'), recursive=True)[0]
+    ctd = glob.glob(str(root / '**' / '*_ctd.json'), recursive=True)[0]
+    pred = tmp_path / 'pred'
+    pred.mkdir()
+    shutil.copy(mask, pred / osp.basename(mask))
+    args = ['python', 'tools/analysis_tools/eval_verse.py', str(pred),
+            str(root)]
+    proc = run_tool(args)
+    assert proc.returncode == 0 and 'id.rate 1.000' in proc.stdout, \
+        proc.stderr[-2000:]
+    entries = json.load(open(ctd))
+    json.dump(entries + [dict(label=5, X=10.0, Y=10.0, Z=10.0)],
+              open(ctd, 'w'))
+    proc = run_tool(args)
+    assert proc.returncode == 1 and f'{ctd}: centroid of label 5 (C5) has ' \
+        'no voxel in the mask' in proc.stderr, proc.stderr[-2000:]
+    entries[1]['Y'] = 5000.0
+    json.dump(entries, open(ctd, 'w'))
+    proc = run_tool(args)
+    assert proc.returncode == 1 and f'{ctd}: centroid of label ' \
+        f'{entries[1]["label"]} lies outside' in proc.stderr, \
+        proc.stderr[-2000:]
+
+
+def test_seg_infer_gives_x_and_x_overlay_their_own_outputs(tmp_path):
+    """Issue 25 case 7: x.png's overlay and x_overlay.png's class map were
+    one file. The names are fixed before the model is built: a user file
+    of the planned name of x_overlay.png's class map shows them."""
+    images = tmp_path / 'images'
+    images.mkdir()
+    for name in ('x.png', 'x_overlay.png'):
+        cv2.imwrite(str(images / name), np.full((96, 96), 9, np.uint8))
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'x_overlay_png.npy').write_text('mine')
+    proc = run_tool(['python', 'tools/seg_infer.py', 'c.py', 'c.pth',
+                     str(images), '--out-dir', str(out)])
+    assert proc.returncode == 1 and 'x_overlay_png.npy exists' in \
+        proc.stderr, proc.stderr[-2000:]
