@@ -65,6 +65,35 @@ def flip_ap_keypoints(keypoints, width):
     return k
 
 
+#: The lateral 4-corner scheme: the corners of each vertebral body on a
+#: lateral film, superior/inferior x posterior/anterior, as the real
+#: full-spine films (``spinemm.formats.lateral_fullspine``) annotate them
+#: (``TB``, ``TF``, ``BB``, ``BF``: top/bottom x back/front). Names are
+#: anatomical, as in the 6-keypoint lateral scheme: a horizontal flip moves
+#: the points and keeps their names (no flip pairs). The four corners are
+#: SpineTK's corners (``top_right`` / ``top_left`` / ``bottom_right`` /
+#: ``bottom_left`` of a film facing image-left: :data:`LATERAL4_TO_SIX`);
+#: SpineTK's two endplate mid-points are not annotated here, and heights
+#: that need them are taken between the endplate centres (the mean of each
+#: endplate's two corners) and labelled so.
+LATERAL4_KEYPOINT_NAMES = ('superior_posterior', 'superior_anterior',
+                           'inferior_posterior', 'inferior_anterior')
+#: outline (1-based, COCO style): sup post - sup ant - inf ant - inf post
+LATERAL4_SKELETON = [[1, 2], [2, 4], [4, 3], [3, 1]]
+LATERAL4_OKS_SIGMAS = (0.025, 0.025, 0.025, 0.025)
+#: for each of :data:`KEYPOINT_NAMES`, the lateral corners whose mean it is
+#: (a corner: itself; a mid-point: the endplate's two corners)
+LATERAL4_TO_SIX = ((3, ), (2, 3), (2, ), (0, ), (0, 1), (1, ))
+
+
+def lateral4_to_six(corners):
+    """(..., 4, 2) lateral corners -> (..., 6, 2) points of the 6-keypoint
+    scheme (:data:`KEYPOINT_NAMES`), the mid-points as endplate centres."""
+    c = np.asarray(corners, dtype=float)
+    return np.stack([c[..., list(idx), :].mean(-2) for idx in LATERAL4_TO_SIX],
+                    axis=-2)
+
+
 #: Vertebral levels from skull to sacrum, including the transitional T13 and L6
 #: that VerSe annotates.
 LEVELS = (['C%d' % i for i in range(1, 8)] + ['T%d' % i for i in range(1, 14)] +

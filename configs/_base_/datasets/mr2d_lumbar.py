@@ -1,6 +1,6 @@
 # 14 sagittal lumbar T2 MR slices with masks (0 background, 1 disc,
-# 2 vertebra): ../shared/data/real/mr2d_lumbar, linked as data/mr2d_lumbar
-# (`ln -s ../../shared/data/real/mr2d_lumbar data/mr2d_lumbar`). Slices 3, 7,
+# 2 vertebra): the input/ folder of sulaimanvesal/vertebraeSegementation (MIT)
+# placed at data/mr2d_lumbar (configs/spine_seg/README.md). Slices 3, 7,
 # 9 and 11 are held back for validation: each labels both discs and
 # vertebrae. Slices 1 and 13 label only the discs although vertebrae are
 # visible, and 0, 5 and 10 are unlabelled; a slice without vertebra labels
