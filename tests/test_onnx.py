@@ -224,3 +224,38 @@ def test_detector_onnx_refusals(tmp_path):
                     (3, 64, 64))
     with pytest.raises(ValueError, match='lacks keypoint'):
         init_model_backend(init_detector, KPT, path, backend='onnxruntime')
+
+
+def test_the_ap_landmarker_runs_the_exported_detector(tmp_path):
+    """The per-vertebra AP detector runs in onnxruntime too (its landmarker
+    said "no ONNX export yet"): the same corners as PyTorch on a real
+    film (untrained weights: the cut between the parts is tested)."""
+    import glob
+
+    import cv2
+    import numpy as np
+    import torch
+    from mmdet.apis import init_detector
+
+    from conftest import ROOT, ok, run_tool
+    from spinemm.apis.scoliosis import SpineLandmarker
+    films = sorted(glob.glob(osp.join(osp.dirname(ROOT), 'shared', 'data',
+                                      'real', 'aasce_train', 'images',
+                                      '*.jpg')))
+    if not films:
+        pytest.skip('../shared/data/real is not present')
+    cfg = osp.join(ROOT, 'configs', 'vertebra_ap',
+                   'cascade-mask-rcnn-kpt_r18_fpn_8e_aasce-cpu.py')
+    torch.manual_seed(0)
+    model = init_detector(cfg, None, device='cpu')
+    ckpt, onnx = tmp_path / 'ap.pth', tmp_path / 'ap.onnx'
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=model.dataset_meta)), ckpt)
+    ok(run_tool(['python', 'tools/deployment/pytorch2onnx.py', cfg,
+                 str(ckpt), '--out', str(onnx)]))
+    img = cv2.imread(films[0])
+    got = {b: SpineLandmarker(cfg, str(path), backend=b, score_thr=0.0)(img)
+           for b, path in (('pytorch', ckpt), ('onnxruntime', onnx))}
+    np.testing.assert_allclose(got['onnxruntime']['corners'],
+                               got['pytorch']['corners'], atol=0.05)
+    assert got['pytorch']['detected'].sum() > 0

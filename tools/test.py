@@ -19,7 +19,7 @@ def main():
     if args.out and osp.isfile(args.out):
         # mmengine's DumpResults wrote it: mark it spinemm's, so that a
         # rerun may replace it
-        from spinemm.utils.outputs import record_written
+        from spinemm.utils.manifest import record_written
         record_written(args.out)
 
 

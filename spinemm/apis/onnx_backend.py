@@ -24,6 +24,8 @@ import os.path as osp
 import numpy as np
 import torch
 
+from .onnx_files import jsonable, session_options, write_meta
+
 #: the kinds of model this module exports
 KINDS = ('pose', 'seg')
 
@@ -96,36 +98,9 @@ def export_onnx(model, out, shape=None, opset=17):
             net, (x, ), tmp, dynamo=False, opset_version=opset,
             input_names=['input'], output_names=names,
             dynamic_axes={n: {0: 'batch'} for n in ['input'] + names})
-        _write_meta(tmp, dict(kind=net.kind, dataset_meta=json.dumps(
-            model.dataset_meta or {}, default=_jsonable)))
+        write_meta(tmp, dict(kind=net.kind, dataset_meta=json.dumps(
+            model.dataset_meta or {}, default=jsonable)))
     return dict(kind=net.kind, input_shape=list(shape), outputs=names)
-
-
-def _jsonable(x):
-    return x.tolist() if hasattr(x, 'tolist') else str(x)
-
-
-def _write_meta(path, meta):
-    """The model's dataset meta (classes, palette, keypoint names, flip
-    indices) travels in the ONNX file: the runtime must not fall back to a
-    library's default classes."""
-    import onnx
-    model = onnx.load(path)
-    for k, v in meta.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = f'spinemm_{k}', v
-    onnx.save(model, path)
-
-
-def session_options():
-    """onnxruntime options for a network inside a PyTorch pipeline: the
-    pre- and post-processing run in PyTorch between the calls, so
-    onnxruntime's threads must not spin-wait on the cores meanwhile (with
-    spinning the detector ran at 0.85 img/s, without at 1.44, 2 cores)."""
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
-    return options
 
 
 class OrtNetwork:

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .onnx_backend import _jsonable, _write_meta, session_options
+from .onnx_files import jsonable, session_options, write_meta
 
 
 def is_detector(model):
@@ -229,10 +229,10 @@ def export_detector(model, out, shape=None, opset=17):
             merged, part, io_map=[])
     with atomic_file(out, '.onnx') as tmp:
         onnx.save(merged, tmp)
-        _write_meta(tmp, dict(
+        write_meta(tmp, dict(
             kind='det', parts=json.dumps(list(parts)),
             dataset_meta=json.dumps(model.dataset_meta or {},
-                                    default=_jsonable)))
+                                    default=jsonable)))
     return dict(kind='det', input_shape=list(shape), parts=list(parts))
 
 

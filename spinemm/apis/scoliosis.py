@@ -40,11 +40,10 @@ class SpineLandmarker:
                                             device, backend)
         else:
             from .inference import VertebraDetector
-            if backend != 'pytorch':
-                raise ValueError(f'{config}: the per-vertebra detector has '
-                                 'no ONNX export yet (--backend pytorch)')
+            # backend='onnxruntime': the .onnx of pytorch2onnx.py (the
+            # detector's network parts, spinemm.apis.onnx_detector)
             self.detector = VertebraDetector(config, checkpoint, device,
-                                             score_thr)
+                                             score_thr, backend=backend)
             names = self.detector.keypoint_names
             if names != tuple(AP_KEYPOINT_NAMES):
                 raise ValueError(

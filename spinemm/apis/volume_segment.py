@@ -15,50 +15,12 @@ import torch
 
 from ..formats.verse_slices import (num_slices, put_slice, seg_classes,
                                     take_slab)
-from ..formats.verse_volumes import SLICE_ORIENTATION, hu_window
-from ..io import Volume, reorient, resample, resample_to
-from ..seg.volume_labels import class_labels, instances_from_classes
-
-
-def to_model_grid(volume: Volume, spacing=1.0, is_label=False) -> Volume:
-    """``volume`` on the grid spine_seg models see: ('I', 'P', 'R'), spacing
-    mm (as :func:`spinemm.formats.verse_volumes.load_verse_case` serves).
-    NaN/inf voxels are an error naming the volume's source."""
-    data = np.asarray(volume.data)
-    if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
-        raise ValueError(
-            f'{volume.meta.get("source", "volume")}: '
-            f'{int((~np.isfinite(data)).sum())} NaN/inf voxels; fill them '
-            'before segmentation')
-    return resample(reorient(volume, SLICE_ORIENTATION), spacing,
-                    is_label=is_label)
-
-
-def labels_to_ct(labels: Volume, ct: Volume) -> Volume:
-    """A label volume on the model grid brought back onto the CT's own grid
-    (nearest neighbour), uint8, with the CT's affine."""
-    out = resample_to(Volume(labels.data.astype(np.uint8), labels.affine),
-                      ct, is_label=True)
-    return Volume(out.data.astype(np.uint8), ct.affine.copy(), dict(ct.meta))
-
-
-def segmentation_result(classes, class_names, min_voxels, grid, ct, seconds,
-                        t0, **extra):
-    """The result dict every whole-CT segmenter returns, from its class map
-    on the model ``grid``: instances (:func:`instances_from_classes`), the
-    labels back on the CT's grid, and the timings (``seconds`` so far, plus
-    postprocess and total since ``t0``)."""
-    tp = time.perf_counter()
-    instances = instances_from_classes(classes, class_names, min_voxels)
-    labels = labels_to_ct(Volume(instances, grid.affine.copy()), ct)
-    t3 = time.perf_counter()
-    return dict(labels=labels,
-                classes=Volume(classes, grid.affine.copy()),
-                instances=Volume(instances, grid.affine.copy()),
-                grid_ct=grid.data,
-                levels=class_labels(class_names) is not None,
-                seconds=dict(seconds, postprocess=t3 - tp, total=t3 - t0),
-                **extra)
+from ..formats.verse_volumes import hu_window
+from ..io import Volume, reorient
+# the model grid and the result dict live below this module and
+# spinemm.volume3d.inference, which both build whole-CT results
+from ..seg.volume_labels import (labels_to_ct, segmentation_result,  # noqa
+                                 to_model_grid)
 
 
 class VolumeSegmenter:

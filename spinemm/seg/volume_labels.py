@@ -7,11 +7,20 @@ pixels on other slices and are dropped). In binary mode the vertebrae are the
 connected components of the foreground, numbered 1, 2, ... from head to foot
 (array axis 0 runs head to foot on the served ('I', 'P', 'R') grid); those
 numbers are instance ids, not VerSe levels.
+
+Also here, shared by the 2.5D (:mod:`spinemm.apis.volume_segment`) and 3D
+(:mod:`spinemm.volume3d.inference`) whole-CT segmenters: the grid the
+models see (:func:`to_model_grid`), the way back to the CT's grid
+(:func:`labels_to_ct`) and the result dict (:func:`segmentation_result`).
 """
+import time
+
 import numpy as np
 from scipy import ndimage
 
 from ..formats.verse import LEVEL_TO_VERSE
+from ..formats.verse_volumes import SLICE_ORIENTATION
+from ..io import Volume, reorient, resample, resample_to
 
 
 def class_labels(classes):
@@ -84,3 +93,44 @@ def relabel_by_overlap(pred_ids, gt):
         if under.size:
             out[m] = np.bincount(under).argmax()
     return out
+
+
+def to_model_grid(volume: Volume, spacing=1.0, is_label=False) -> Volume:
+    """``volume`` on the grid spine_seg models see: ('I', 'P', 'R'), spacing
+    mm (as :func:`spinemm.formats.verse_volumes.load_verse_case` serves).
+    NaN/inf voxels are an error naming the volume's source."""
+    data = np.asarray(volume.data)
+    if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
+        raise ValueError(
+            f'{volume.meta.get("source", "volume")}: '
+            f'{int((~np.isfinite(data)).sum())} NaN/inf voxels; fill them '
+            'before segmentation')
+    return resample(reorient(volume, SLICE_ORIENTATION), spacing,
+                    is_label=is_label)
+
+
+def labels_to_ct(labels: Volume, ct: Volume) -> Volume:
+    """A label volume on the model grid brought back onto the CT's own grid
+    (nearest neighbour), uint8, with the CT's affine."""
+    out = resample_to(Volume(labels.data.astype(np.uint8), labels.affine),
+                      ct, is_label=True)
+    return Volume(out.data.astype(np.uint8), ct.affine.copy(), dict(ct.meta))
+
+
+def segmentation_result(classes, class_names, min_voxels, grid, ct, seconds,
+                        t0, **extra):
+    """The result dict every whole-CT segmenter returns, from its class map
+    on the model ``grid``: instances (:func:`instances_from_classes`), the
+    labels back on the CT's grid, and the timings (``seconds`` so far, plus
+    postprocess and total since ``t0``)."""
+    tp = time.perf_counter()
+    instances = instances_from_classes(classes, class_names, min_voxels)
+    labels = labels_to_ct(Volume(instances, grid.affine.copy()), ct)
+    t3 = time.perf_counter()
+    return dict(labels=labels,
+                classes=Volume(classes, grid.affine.copy()),
+                instances=Volume(instances, grid.affine.copy()),
+                grid_ct=grid.data,
+                levels=class_labels(class_names) is not None,
+                seconds=dict(seconds, postprocess=t3 - tp, total=t3 - t0),
+                **extra)

@@ -3,8 +3,8 @@ from .atomic import (MARKER, OutputExistsError, OutputOverlapError,
                      check_no_overlap, check_replaceable, output_kind,
                      read_json, refusals_as_exit)
 from .errors import InputError
-from .outputs import (MANIFEST, OutputCollisionError, OutputPlan,
-                      check_may_write, spinemm_wrote)
+from .manifest import MANIFEST, check_may_write, spinemm_wrote
+from .outputs import OutputCollisionError, OutputPlan
 from .setup_env import register_all_modules
 
 __all__ = [

@@ -25,8 +25,7 @@ import tempfile
 import time
 
 from .errors import InputError
-from .outputs import (OutputCollisionError, OutputExistsError,
-                      check_may_write, record_written)
+from .manifest import OutputExistsError, check_may_write, record_written
 
 #: file inside every folder written by :func:`atomic_dir`
 MARKER = '.spinemm-output.json'
@@ -46,8 +45,7 @@ def refusals_as_exit():
     and exit status 1 instead of a traceback."""
     try:
         yield
-    except (OutputExistsError, OutputOverlapError, OutputCollisionError,
-            InputError) as e:
+    except (OutputExistsError, OutputOverlapError, InputError) as e:
         raise SystemExit(f'error: {e}') from None
 
 

@@ -126,7 +126,7 @@ class VolumeSegmenter3D:
     def localize(self, ct):
         """The spine heatmap on the localizer's grid and the box it gives
         on the segmentation grid (None: no spine found -> whole CT)."""
-        from ..apis.volume_segment import to_model_grid
+        from ..seg.volume_labels import to_model_grid
         coarse = to_model_grid(ct, self.loc.spacing)
         heat = self.loc.probabilities(coarse.data.astype(np.float32))[1]
         box = spine_box(heat, column_radius=self.column_radius_mm /
@@ -156,7 +156,7 @@ class VolumeSegmenter3D:
                      for a, b, s in zip(lo, hi, shape))
 
     def __call__(self, ct: Volume, progress=False):
-        from ..apis.volume_segment import segmentation_result, to_model_grid
+        from ..seg.volume_labels import segmentation_result, to_model_grid
         t0 = time.perf_counter()
         grid = to_model_grid(ct, self.seg.spacing)
         arr = grid.data.astype(np.float32)
