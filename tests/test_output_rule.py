@@ -328,3 +328,39 @@ def test_verse_infer_lists_cts_apart_from_masks_and_names_them_apart(
                                                  'b_ct.nii.gz']
     stems = [s for s, _ in got]
     assert len({s.lower() for s in stems}) == 3 and stems[2] == 'b'
+
+
+@pytest.mark.parametrize('tool', ['verse2coco', 'verse2seg', 'aasce2coco',
+                                  'lateral2coco', 'make_phantoms',
+                                  'fracture_infer'])
+def test_folder_writing_tools_never_touch_a_folder_holding_a_users_file(
+        tool, verse_phantom_root, rsna_phantom_root, tmp_path):
+    """The converters write whole folders (utils.atomic_dir): a folder that
+    holds a file spinemm did not write is refused, --overwrite or not."""
+    out = tmp_path / 'out'
+    mine = _user_file(out / 'notes.txt')
+    lateral = osp.join(REAL, 'lateral_fullspine')
+    args = {
+        'verse2coco': ['tools/dataset_converters/verse2coco.py',
+                       verse_phantom_root, str(out)],
+        'verse2seg': ['tools/dataset_converters/verse2seg.py',
+                      verse_phantom_root, str(out)],
+        'aasce2coco': ['tools/dataset_converters/aasce2coco.py',
+                       osp.join(REAL, 'aasce_train'), str(out)],
+        'lateral2coco': ['tools/dataset_converters/lateral2coco.py',
+                         lateral, str(out)],
+        'make_phantoms': ['tools/misc/make_phantoms.py', str(out),
+                          '--num-images', '4'],
+        'fracture_infer': ['tools/fracture_infer.py', STAGE1, 'a.pth',
+                           STAGE1, 'b.pth', osp.join(rsna_phantom_root,
+                                                     'train_images'),
+                           '--out-dir', str(out)],
+    }[tool]
+    if tool in ('aasce2coco', 'lateral2coco') and not osp.isdir(REAL):
+        pytest.skip('../shared/data/real is not present')
+    for extra in ([], ['--overwrite']):
+        proc = run_tool(['python'] + args + extra)
+        assert proc.returncode != 0, proc.stdout[-1000:]
+        assert str(out) in proc.stderr and 'Traceback' not in proc.stderr, \
+            proc.stderr[-2000:]
+        assert listed(out) == ['notes.txt'] and _intact(mine)

@@ -83,9 +83,13 @@ model = dict(
         rpn=dict(nms_pre=500, max_per_img=300),
         rcnn=dict(max_per_img=50)))
 
-max_epochs = 4
+# 3 epochs: bbox AP50 0.978 on the 40 val phantoms, as with 4 (mAP 0.68 vs
+# 0.71), in three quarters of the time. No validation during training: the
+# quickstart tests the same 40 images right after (tools/misc/quickstart.sh)
+max_epochs = 3
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+    type='EpochBasedTrainLoop', max_epochs=max_epochs,
+    val_interval=max_epochs + 1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [

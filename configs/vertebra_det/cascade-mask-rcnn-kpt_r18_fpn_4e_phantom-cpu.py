@@ -53,3 +53,14 @@ val_evaluator = [
     dict(type='spinemm.VertebraKeypointMetric', ann_file=val_ann),
 ]
 test_evaluator = val_evaluator
+
+# 4 epochs, validated at the end (the quickstart it inherits from runs 3,
+# without validation)
+max_epochs = 4
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min_ratio=0.05,
+         begin=0, end=max_epochs, by_epoch=True)
+]
+default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))

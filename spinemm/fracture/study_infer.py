@@ -16,7 +16,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..io.dicom_series import DicomSeriesError, _claims_dicom
-from ..utils import atomic_dir, atomic_write_json
+from ..utils import (atomic_dir, atomic_write_json, check_no_overlap,
+                     check_replaceable)
 from .inference import FracturePredictor, is_nifti
 from .scoring import LABELS
 from .submission import write_long_csv
@@ -84,6 +85,9 @@ def run_fracture_inference(stage1_config, stage1_checkpoint, stage2_config,
         dict(studies, predicted, failed=[(uid, reason)], unseen=[(uid, v)]).
     """
     studies = list_studies(path)
+    # the output folder is checked before the models are built
+    check_no_overlap(out_dir, [path])
+    check_replaceable(osp.abspath(out_dir), 'fracture-infer', overwrite)
     predictor = FracturePredictor(stage1_config, stage1_checkpoint,
                                   stage2_config, stage2_checkpoint, device,
                                   stage1_stride=stage1_stride)
