@@ -51,6 +51,11 @@ def rsna_phantom_root(tmp_path_factory):
 
 
 AASCE = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'aasce_train')
+#: the real data a test may read (skipped where it is absent)
+REAL = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real')
+needs_real = pytest.mark.skipif(not osp.isdir(REAL),
+                                reason='../shared/data/real is not present')
+QUICKSTART_CFG = QUICKSTART
 
 
 @pytest.fixture(scope='session')

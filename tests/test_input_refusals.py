@@ -12,15 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, run_tool
+from conftest import QUICKSTART_CFG as QUICKSTART
+from conftest import REAL, ROOT, needs_real, run_tool
 
-REAL = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real')
-needs_real = pytest.mark.skipif(not osp.isdir(REAL),
-                                reason='../shared/data/real is not present')
 SEG_CFG = osp.join(ROOT, 'configs', 'spine_seg',
                    'unet-s5-d16_mr2d-lumbar-256_cpu.py')
-QUICKSTART = osp.join(ROOT, 'configs', 'quickstart',
-                      'cascade-mask-rcnn_r18_fpn_phantom.py')
 
 
 # --- weights that do not fit ------------------------------------------------

@@ -12,17 +12,13 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, listed, run_tool
+from conftest import QUICKSTART_CFG as QUICKSTART
+from conftest import REAL, ROOT, listed, needs_real, run_tool
 from spinemm.utils import (MANIFEST, OutputCollisionError, OutputExistsError,
                            OutputOverlapError, OutputPlan, atomic_file,
                            atomic_write_json, spinemm_wrote)
 from spinemm.utils.paths import distinct_stems
 
-REAL = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real')
-needs_real = pytest.mark.skipif(not osp.isdir(REAL),
-                                reason='../shared/data/real is not present')
-QUICKSTART = osp.join(ROOT, 'configs', 'quickstart',
-                      'cascade-mask-rcnn_r18_fpn_phantom.py')
 STAGE1 = osp.join(ROOT, 'configs', 'fracture',
                   'rsna-stage1_r18-2.5d_phantom-cpu.py')
 

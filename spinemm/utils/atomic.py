@@ -219,15 +219,24 @@ def sweep_stale(parent, base):
     longer runs are touched. Returns the removed paths."""
     pattern = re.compile(r'^\.' + re.escape(base) + r'\.(?:' + _TMP_TAG + '|'
                          + _OLD_TAG + r')-(\d+)\.[^/]+$')
+    return _sweep(parent, pattern, os.path.isdir,
+                  lambda p: shutil.rmtree(p, ignore_errors=True))
+
+
+def _sweep(folder, pattern, is_kind, remove):
+    """Remove the entries of ``folder`` whose name matches ``pattern`` (group
+    1: the writer's pid), that ``is_kind`` accepts, and whose writer no
+    longer runs."""
     removed = []
-    if not os.path.isdir(parent):
+    if not os.path.isdir(folder):
         return removed
-    for name in os.listdir(parent):
+    for name in os.listdir(folder):
         m = pattern.match(name)
-        full = os.path.join(parent, name)
-        if m and os.path.isdir(full) and not _pid_alive(int(m.group(1))):
-            shutil.rmtree(full, ignore_errors=True)
-            removed.append(full)
+        full = os.path.join(folder, name)
+        if m and is_kind(full) and not _pid_alive(int(m.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                remove(full)
+                removed.append(full)
     return removed
 
 
@@ -238,17 +247,7 @@ def sweep_stale_files(folder):
     """Remove the temporary files (``.<name>.spinemm-tmp-<pid>.*``) that a
     killed run of :func:`atomic_file` left in ``folder``, where that process
     no longer runs. Returns the removed paths."""
-    removed = []
-    if not os.path.isdir(folder):
-        return removed
-    for name in os.listdir(folder):
-        m = _TMP_FILE.match(name)
-        full = os.path.join(folder, name)
-        if m and os.path.isfile(full) and not _pid_alive(int(m.group(1))):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(full)
-                removed.append(full)
-    return removed
+    return _sweep(folder, _TMP_FILE, os.path.isfile, os.remove)
 
 
 @contextlib.contextmanager
