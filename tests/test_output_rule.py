@@ -125,11 +125,24 @@ def test_temporaries_of_a_killed_run_are_swept(tmp_path):
 
 
 def test_the_manifest_survives_two_writers_in_one_folder(tmp_path):
-    """Rows are added under a folder lock: each write keeps the others."""
-    for i in range(5):
-        atomic_write_json(str(tmp_path / f'{i}.json'), i)
-    rows = json.loads((tmp_path / MANIFEST).read_text())['files']
-    assert sorted(rows) == [f'{i}.json' for i in range(5)]
+    """Two processes writing into one folder at once: every file of both is
+    recorded (one appended line each), and a line a crash cut short is
+    skipped, not fatal."""
+    import subprocess
+    import sys
+    code = ('import sys\n'
+            'from spinemm.utils import atomic_write_json\n'
+            'for i in range(60):\n'
+            '    atomic_write_json(f"{sys.argv[1]}/{sys.argv[2]}{i}.json", i)\n')
+    procs = [subprocess.Popen([sys.executable, '-c', code, str(tmp_path), w])
+             for w in ('a', 'b')]
+    assert [p.wait() for p in procs] == [0, 0]
+    names = [f'{w}{i}.json' for w in 'ab' for i in range(60)]
+    assert all(spinemm_wrote(str(tmp_path / n)) for n in names)
+    assert len((tmp_path / MANIFEST).read_text().splitlines()) == 120
+    with open(tmp_path / MANIFEST, 'a') as f:
+        f.write('["c.json", 12')  # a write cut short by a crash
+    assert spinemm_wrote(str(tmp_path / 'a0.json'))
 
 
 # --- every writing tool, against a user's file of a name it writes ------------

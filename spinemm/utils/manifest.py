@@ -9,8 +9,6 @@ edited, or copied over spinemm's, is the user's, and :func:`check_may_write`
 refuses to replace it unless told to. The lowest layer of the output rule
 (:mod:`spinemm.utils.outputs`); it imports nothing of spinemm.
 """
-import contextlib
-import fcntl
 import json
 import os
 
@@ -30,26 +28,35 @@ def _manifest_path(folder):
     return os.path.join(folder, MANIFEST)
 
 
+#: parsed manifests, by (path, size, mtime_ns) of the manifest file
+_cache = {}
+
+
 def _read_manifest(folder):
+    """``{name: [size, mtime_ns]}`` of a folder's manifest: one JSON list
+    per line, appended as files are written; the last line of a name wins,
+    and a line a crash cut short is skipped."""
+    path = _manifest_path(folder)
     try:
-        with open(_manifest_path(folder)) as f:
-            data = json.load(f)
-        files = data.get('files', {})
-        return files if isinstance(files, dict) else {}
-    except (OSError, ValueError, AttributeError):
+        st = os.stat(path)
+    except OSError:
         return {}
-
-
-@contextlib.contextmanager
-def _folder_lock(folder):
-    """An exclusive lock on ``folder`` (flock on its descriptor), so that two
-    runs writing into one folder do not lose each other's manifest rows."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    key = (path, st.st_size, st.st_mtime_ns)
+    if key not in _cache:
+        files = {}
+        try:
+            with open(path) as f:
+                for line in f:
+                    try:
+                        name, size, mtime = json.loads(line)
+                        files[str(name)] = [int(size), int(mtime)]
+                    except (ValueError, TypeError):
+                        continue
+        except OSError:
+            return {}
+        _cache.clear()  # one folder at a time is what the tools need
+        _cache[key] = files
+    return _cache[key]
 
 
 def _signature(path):
@@ -71,33 +78,17 @@ def spinemm_wrote(path):
         return False
 
 
-def _replace_text(path, text):
-    """Write ``text`` to ``path`` through a temporary file beside it."""
-    import tempfile
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.',
-                               suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def record_written(path):
-    """Add ``path`` (just written by spinemm) to its folder's manifest."""
+    """Add ``path`` (just written by spinemm) to its folder's manifest: one
+    line appended (a single small append: two runs writing into one folder
+    do not lose each other's lines, and nothing is rewritten)."""
     path = os.path.abspath(path)
     folder, name = os.path.split(path)
     if name == MANIFEST:
         return
-    with _folder_lock(folder):
-        files = _read_manifest(folder)
-        files[name] = _signature(path)
-        _replace_text(_manifest_path(folder),
-                            json.dumps(dict(files=files), indent=0))
+    line = json.dumps([name] + _signature(path)) + '\n'
+    with open(_manifest_path(folder), 'a') as f:
+        f.write(line)
 
 
 def check_may_write(path, overwrite=False):
