@@ -450,3 +450,20 @@ def test_seg_infer_gives_x_and_x_overlay_their_own_outputs(tmp_path):
                      str(images), '--out-dir', str(out)])
     assert proc.returncode == 1 and 'x_overlay_png.npy exists' in \
         proc.stderr, proc.stderr[-2000:]
+
+
+def test_a_2d_checkpoint_given_to_a_3d_config_is_refused(tmp_path):
+    """Issue 25 case 9: verse_infer with the 3D config and a 2D checkpoint
+    wrote masks without a warning (strict=False and a silent logger)."""
+    from mmseg.apis import init_model
+
+    from spinemm.apis.volume_segment import build_volume_segmenter
+    from spinemm.engine.model_loading import CheckpointMismatchError
+    two_d = init_model(SEG_CFG, None, device='cpu')
+    ckpt = tmp_path / 'unet2d.pth'
+    torch.save(dict(state_dict=two_d.state_dict(), meta={}), ckpt)
+    cfg3d = osp.join(ROOT, 'configs', 'verse3d',
+                     'unet3d_verse-phantom-levels-64_cpu.py')
+    with pytest.raises(CheckpointMismatchError, match='unet2d.pth does not '
+                       'fit the model of .*unet3d'):
+        build_volume_segmenter(cfg3d, str(ckpt))
