@@ -6,10 +6,16 @@ SimpleITK: linear interpolation for images, nearest neighbour for label maps,
 with the physical extent kept (the first voxel centre stays where it is).
 """
 import numpy as np
-import SimpleITK as sitk
 from nibabel import orientations as ornt
 
 from .volume import LPS_TO_RAS, Volume
+
+
+def _sitk():
+    """SimpleITK, imported when a volume is resampled: 2D work (the
+    detectors, a GPU machine without it) imports spinemm without it."""
+    import SimpleITK
+    return SimpleITK
 
 _LPS_TO_RAS = LPS_TO_RAS[:3, :3]
 
@@ -49,11 +55,13 @@ def _set_geometry(img, affine):
 
 
 def _to_sitk(volume):
+    sitk = _sitk()
     img = sitk.GetImageFromArray(np.ascontiguousarray(volume.data.T))
     return _set_geometry(img, volume.affine)
 
 
 def _from_sitk(img, meta):
+    sitk = _sitk()
     data = sitk.GetArrayFromImage(img).T
     spacing = np.array(img.GetSpacing())
     direction = _LPS_TO_RAS @ np.array(img.GetDirection()).reshape(3, 3)
@@ -72,6 +80,7 @@ def _resample_sitk(volume, ref, is_label):
     """``volume`` onto the SimpleITK grid ``ref``. Integer images are
     interpolated in float and rounded back (SimpleITK would truncate:
     2.9999 -> 2); label maps use nearest neighbour and keep their values."""
+    sitk = _sitk()
     src = _to_sitk(volume)
     dtype = volume.data.dtype
     if is_label:
@@ -103,6 +112,7 @@ def resample(volume: Volume, spacing, is_label=False, shape=None) -> Volume:
 
     Resampling a volume onto its own grid returns its voxels unchanged.
     """
+    sitk = _sitk()
     old_spacing = np.array(volume.spacing)
     new_spacing = np.broadcast_to(np.asarray(spacing, float), (3, )).copy()
     if shape is None:
@@ -145,6 +155,7 @@ def resample_to(volume: Volume, reference: Volume, is_label=False) -> Volume:
     error naming both sources (the result would be empty); the same grid
     returns the voxels unchanged.
     """
+    sitk = _sitk()
     meta = dict(volume.meta, resampled_to=reference.meta.get('source'))
     shape = reference.data.shape[:3]
     if _same_grid(shape, reference.affine, volume, atol=1e-4):
