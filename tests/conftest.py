@@ -69,6 +69,21 @@ def aasce_coco(tmp_path_factory):
     return str(out / 'annotations') + '/'
 
 
+LATERAL = osp.join(REAL, 'lateral_fullspine')
+
+
+@pytest.fixture(scope='session')
+def lateral_coco(tmp_path_factory):
+    """The real lateral full-spine films converted to COCO (annotations
+    dir; fold 0 of 4 is val)."""
+    if not osp.isdir(LATERAL):
+        pytest.skip('../shared/data/real is not present')
+    from spinemm.formats.lateral_fullspine import lateral_to_coco
+    out = tmp_path_factory.mktemp('data') / 'lateral_coco'
+    lateral_to_coco(LATERAL, str(out))
+    return str(out / 'annotations') + '/'
+
+
 def run_tool(args, cwd=ROOT, timeout=600, env=None):
     """Run a command with this interpreter (a leading ``'python'`` means
     ``sys.executable``: CI runs pytest from the venv without activating it);

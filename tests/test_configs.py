@@ -18,6 +18,8 @@ CONFIGS = sorted(
 BASES = sorted(glob.glob(osp.join(ROOT, 'configs', '_base_', '**', '*.py'),
                          recursive=True))
 AASCE = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'aasce_train')
+LATERAL = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real',
+                   'lateral_fullspine')
 MR2D = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'mr2d_lumbar')
 SCOPE_PACKAGES = dict(mmdet='mmdet', mmpose='mmpose', mmseg='mmseg',
                       mmengine='mmengine', spinemm='spinemm')
@@ -131,7 +133,7 @@ def test_plugin_names_never_shadow_stock_names():
 
 
 def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
-           rsna_root=None):
+           rsna_root=None, lateral_ann=None):
     """Make a config train one iteration in seconds on the tiny phantom set
     (CT phantoms in the VerSe layout for VerSe configs)."""
     root = data_root.rstrip('/') + '/'
@@ -151,6 +153,9 @@ def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
                 'aasce' in ds.get('ann_file', ''):
             ds.ann_file = aasce_ann + osp.basename(ds.ann_file)
             ds.data_prefix = dict(img=AASCE + '/images/')
+        elif 'lateral_coco' in ds.get('ann_file', ''):
+            ds.ann_file = lateral_ann + osp.basename(ds.ann_file)
+            ds.data_prefix = dict(img=LATERAL + '/images/')
         elif ds.get('type') == 'spinemm.VerseSliceSegDataset':
             ds.data_root = verse_root
             ds.cache_dir = None
@@ -207,13 +212,17 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
                                      request, tmp_path):
     from mmengine.runner import Runner
     cfg = Config.fromfile(path)
-    aasce = rsna = None
+    aasce = rsna = lateral = None
     if 'aasce' in cfg.train_dataloader.dataset.get('ann_file', ''):
         aasce = request.getfixturevalue('aasce_coco')  # real films
+    if 'lateral_coco' in cfg.train_dataloader.dataset.get('ann_file', ''):
+        lateral = request.getfixturevalue('lateral_coco')  # real films
     if cfg.train_dataloader.dataset.type.startswith('Rsna'):
         rsna = request.getfixturevalue('rsna_phantom_root')
     cfg = shrink(cfg, phantom_root, tmp_path, verse_phantom_root, aasce,
-                 rsna)
+                 rsna, lateral)
+    if path.endswith('-2048.py'):  # films at 2048 px: one per iteration
+        cfg.train_dataloader.batch_size = 1
     runner = Runner.from_cfg(cfg)
     dataset = runner.train_dataloader.dataset
     if rsna and cfg.train_dataloader.dataset.type == 'RsnaStudyDataset':
@@ -262,6 +271,18 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         films = load_coco_json(aasce + 'train_spine.json')['images']
         assert len(dataset) == len(films) > 300
         assert dataset.get_data_info(0)['keypoints'].shape == (1, 68, 2)
+    elif lateral and cfg.default_scope == 'mmpose':  # a sample per vertebra
+        from spinemm.formats import load_coco_json
+        anns = load_coco_json(lateral + 'train.json')['annotations']
+        assert len(dataset) == sum(not a['iscrowd'] for a in anns) > 400
+        assert dataset.get_data_info(0)['keypoints'].shape == (1, 4, 2)
+    elif lateral:  # real lateral films: C2, C3..L5, S1, four corners
+        inst = dataset.get_data_info(0)['instances']
+        classes = dataset.metainfo['classes']
+        labels = [classes[i['bbox_label']] for i in inst
+                  if not i['ignore_flag']]
+        assert labels == ['C2'] + ['vertebra'] * 22 + ['S1']
+        assert inst[0]['keypoints'].shape == (4, 3)
     elif aasce:  # real films, one instance per vertebra, four corners
         inst = dataset.get_data_info(0)['instances']
         assert len(inst) == 17 and inst[0]['keypoints'].shape == (4, 3)

@@ -86,8 +86,35 @@ def test_the_converter_writes_coco_that_pycocotools_reads(films, tmp_path):
         for img in coco.loadImgs(coco.getImgIds()):
             assert (folds[img['file_name']] == 0) == (split == 'val')
             anns = coco.loadAnns(coco.getAnnIds(imgIds=[img['id']]))
-            assert [a['level'] for a in anns] == by_name[img['file_name']][
-                'levels']
+            film = by_name[img['file_name']]
+            assert [a['level'] for a in anns] == ['C2'] + film['levels'] + [
+                'S1']
+            # C2 and S1: their own classes, the annotated endplate visible,
+            # the box reaching across the body from it (C3's / L5's height)
+            for a, lv, vis in ((anns[0], 'C2', [0, 0, 2, 2]),
+                               (anns[-1], 'S1', [2, 2, 0, 0])):
+                assert coco.loadCats(a['category_id'])[0]['name'] == lv
+                k = np.array(a['keypoints']).reshape(4, 3)
+                assert k[:, 2].tolist() == vis
+                end = film['column'][lv][k[:, 2] > 0]
+                np.testing.assert_allclose(k[k[:, 2] > 0, :2], end,
+                                           atol=0.01)
+                nb = film['column']['C3' if lv == 'C2' else 'L5']
+                height = np.linalg.norm(nb[2:].mean(0) - nb[:2].mean(0))
+                poly = np.array(a['segmentation'][0]).reshape(4, 2)
+                np.testing.assert_allclose(poly[:2], end, atol=0.01)
+                side = poly[2:] - poly[1::-1]
+                # the body's far side: one neighbour height away, unless
+                # the film ends first (the polygon is clipped to the film)
+                length = np.linalg.norm(side, axis=1)
+                clipped = np.isin(poly[2:, 1], [0.0, img['height']])
+                assert np.allclose(length[~clipped], height, rtol=0.02)
+                assert (length[clipped] < height).all()
+                x, y, w, h = a['bbox']
+                assert clipped.any() or (
+                    y < end[:, 1].min() - 0.5 * height if lv == 'C2' else
+                    y + h > end[:, 1].max() + 0.4 * height)
+            anns = anns[1:-1]
             for a in anns:
                 c = by_name[img['file_name']]['column'][a['level']]
                 k = np.array(a['keypoints']).reshape(4, 3)
@@ -137,7 +164,8 @@ def test_a_lumbar_only_film_gives_its_levels_and_hides_the_rest(tmp_path):
                     films=films)
     coco = json.load(open(tmp_path / 'coco' / 'annotations' / 'val.json'))
     levels = [a['level'] for a in coco['annotations']]
-    assert levels == ['T12', 'L1', 'L2', 'L3', 'L4', 'L5', 'unannotated']
+    assert levels == ['T12', 'L1', 'L2', 'L3', 'L4', 'L5', 'S1',
+                      'unannotated']
     crowd = coco['annotations'][-1]
     assert crowd['iscrowd'] == 1 and crowd['bbox'][1] == 0.0
     top_t12 = np.nanmin(films[0]['column']['T12'][:, 1])

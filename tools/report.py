@@ -4,6 +4,7 @@ heights (mm), ratios, Genant grade per vertebra.
     python tools/report.py INPUT --det-config C --det-checkpoint P \
         [--pose-config C --pose-checkpoint P] [--spacing ROW COL]
     python tools/report.py FILM --view ap --ap-config C --ap-checkpoint P
+    python tools/report.py FILM --view sagittal --det-config C --det-checkpoint P
 INPUT: a PNG/JPEG, a DICOM radiograph, a DICOM series folder or a NIfTI
 volume (its central sagittal slice), or a folder of images. A folder whose
 DICOM slices share one series is that series, whatever else lies in it
@@ -14,7 +15,13 @@ the input; a file of those names that spinemm did not write stops the run
 before any compute, naming it (--overwrite replaces it). --view ap: per
 vertebra its four corners and tilt, the three Cobb angles with their end
 vertebrae (the AASCE organisers' rule), and the film with the endplate lines
-of the end vertebrae and the angles written on it.
+of the end vertebrae and the angles written on it. --view sagittal (a
+configs/vertebra_lateral model on a lateral film): levels counted from C2
+and S1, the sagittal alignment (cervical lordosis, thoracic kyphosis, lumbar
+lordosis, T1 slope, SVA), per vertebra heights, wedge angle and Genant
+grade (T4-L4), and the disc heights; with --pose-config/--pose-checkpoint
+(configs/vertebra_lateral/td-hm_*) the corners are placed again on
+full-resolution crops of the detected boxes.
 """
 import argparse
 
@@ -30,10 +37,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument('input')
-    p.add_argument('--view', choices=['lateral', 'ap'], default='lateral',
+    p.add_argument('--view', choices=['lateral', 'ap', 'sagittal'],
+                   default='lateral',
                    help='lateral: vertebral heights and Genant grades '
                    '(--det-*); ap: vertebra corners and Cobb angles of an '
-                   'AP film (--ap-*)')
+                   'AP film (--ap-*); sagittal: a lateral film through a '
+                   'configs/vertebra_lateral model (--det-*): levels, '
+                   'sagittal alignment, heights, discs')
     p.add_argument('--det-config')
     p.add_argument('--det-checkpoint')
     p.add_argument('--ap-config', help='a configs/vertebra_ap model')
@@ -41,7 +51,10 @@ def main():
     p.add_argument('--pose-config')
     p.add_argument('--pose-checkpoint')
     p.add_argument('--out-dir', default='outputs/report')
-    p.add_argument('--score-thr', type=float, default=0.6)
+    p.add_argument('--score-thr', type=float, default=None,
+                   help='detections below are dropped (default 0.6; 0.3 '
+                   'for --view sagittal, whose levels are counted along '
+                   'the column)')
     p.add_argument('--kpt-score-thr', type=float, default=None,
                    help='keypoints below count as missing (default 0.3 for '
                    'the detector head, 0.05 for a top-down model)')
@@ -87,8 +100,11 @@ def main():
     plan_outputs(a.out_dir, stems, suffixes, [a.input], a.overwrite)
     if a.view == 'ap':
         return report_ap(a, items, stems)
+    if a.view == 'sagittal':
+        return report_sagittal(a, items, stems)
     rep = SpineReporter(a.det_config, a.det_checkpoint, a.pose_config,
-                        a.pose_checkpoint, a.device, a.score_thr,
+                        a.pose_checkpoint, a.device,
+                        0.6 if a.score_thr is None else a.score_thr,
                         a.kpt_score_thr, a.backend)
     for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
         report, image = rep(path, a.spacing, uid, a.gaps, a.skip_bad)
@@ -116,6 +132,31 @@ def report_ap(a, items, stems):
         tqdm.write(f'{stem}: ' + ', '.join(
             f'{c["name"]} {c["degrees"]:.1f} deg ({c["upper"]}-{c["lower"]})'
             for c in report['cobb_angles']))
+    print(f'reports in {a.out_dir}')
+
+
+def report_sagittal(a, items, stems):
+    from spinemm.apis.lateral import (LateralLandmarker, sagittal_report,
+                                      write_sagittal_report)
+    from spinemm.apis.report import load_any
+    model = LateralLandmarker(a.det_config, a.det_checkpoint, a.device,
+                              0.3 if a.score_thr is None else a.score_thr,
+                              backend=a.backend, pose_config=a.pose_config,
+                              pose_checkpoint=a.pose_checkpoint)
+    for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
+        image, spacing, source = load_any(path, uid, a.gaps, None,
+                                          a.skip_bad)
+        if spacing is None and a.spacing:
+            spacing, source = a.spacing, '--spacing'
+        result = model(image, spacing[1] if spacing else None)
+        report = sagittal_report(result, str(path), source)
+        write_sagittal_report(report, result, image, a.out_dir, stem,
+                              a.overwrite)
+        al = report['alignment']
+        tqdm.write(f'{stem}: {len(report["vertebrae"])} levels (anchor '
+                   f'{report["anchor"]}), lumbar lordosis '
+                   f'{al["lumbar_lordosis_L1_S1"]}, thoracic kyphosis '
+                   f'{al["thoracic_kyphosis_T4_T12"]} deg')
     print(f'reports in {a.out_dir}')
 
 

@@ -150,10 +150,61 @@ def _box(c):
     return [float(x0), float(y0), float(x1 - x0), float(y1 - y0)]
 
 
+#: COCO categories of the per-vertebra files: C3..L5 are one class;
+#: C2 and S1, of which the films annotate one endplate, are classes of
+#: their own (the dens and the sacrum make them the column's anchors:
+#: :func:`spinemm.morphometry.lateral_levels.lateral_levels` counts the
+#: levels from them)
+CATEGORIES = ('vertebra', 'C2', 'S1')
+
+
+def _end_instance(film, lv, ann_id, image_id):
+    """C2 (inferior endplate annotated) or S1 (superior endplate) as an
+    instance: its two corners with visibility 2, the other two 0; box and
+    polygon = the endplate moved along the body's axis by the height of
+    its neighbour (C3's for C2, L5's for S1), the endplate width when the
+    neighbour is not annotated."""
+    col = film['column']
+    c = col[lv]
+    if lv == 'C2':
+        have, nb = c[2:], col['C3']
+    else:
+        have, nb = c[:2], col['L5']
+    if not np.isfinite(have).all():
+        return None
+    width = np.linalg.norm(have[1] - have[0])
+    if np.isfinite(nb).all():  # neighbour's axis: superior -> inferior
+        axis = nb[2:].mean(0) - nb[:2].mean(0)
+    else:
+        e = (have[1] - have[0]) / max(width, 1e-6)
+        axis = np.array([-e[1], e[0]]) * width
+        if axis[1] < 0:  # y down: inferior is +y
+            axis = -axis
+    d = -axis if lv == 'C2' else axis
+    poly = np.stack([have[0], have[1], have[1] + d, have[0] + d])
+    h, w = film['height'], film['width']
+    poly = np.clip(poly, 0, [w, h])
+    kpts = np.zeros((4, 3))
+    idx = [2, 3] if lv == 'C2' else [0, 1]
+    kpts[idx, :2] = have
+    kpts[idx, 2] = 2
+    x, y, bw, bh = _box(poly)
+    return dict(id=ann_id, image_id=image_id,
+                category_id=CATEGORIES.index(lv) + 1, level=lv,
+                bbox=[x, y, bw, bh], area=bw * bh, iscrowd=0,
+                segmentation=[[round(float(v), 2) for v in poly.reshape(-1)]],
+                keypoints=[round(float(v), 2) for v in kpts.reshape(-1)],
+                num_keypoints=2)
+
+
 def _instances(film, ann_id, image_id):
-    """Per-vertebra COCO instances of a film, plus ignore regions over the
-    part of the film whose vertebrae are visible but not annotated."""
+    """Per-vertebra COCO instances of a film (C2, C3..L5, S1), plus ignore
+    regions over the part of the film whose vertebrae are visible but not
+    annotated."""
     anns = []
+    c2 = _end_instance(film, 'C2', ann_id, image_id)
+    if c2 is not None:
+        anns.append(c2)
     for lv in film['levels']:
         c = film['column'][lv]
         # polygon around the body: sup post, sup ant, inf ant, inf post
@@ -165,6 +216,9 @@ def _instances(film, ann_id, image_id):
             level=lv, bbox=[x, y, w, h], area=w * h, iscrowd=0,
             segmentation=[[round(float(v), 2) for v in poly]],
             keypoints=[round(float(v), 2) for v in kpts], num_keypoints=4))
+    s1 = _end_instance(film, 'S1', ann_id + len(anns), image_id)
+    if s1 is not None:
+        anns.append(s1)
     for lo, hi in _unannotated_spans(film):
         anns.append(dict(id=ann_id + len(anns), image_id=image_id,
                          category_id=1, level='unannotated',
@@ -204,7 +258,8 @@ def lateral_to_coco(root, out, n_folds=4, val_fold=0, seed=0,
                     overwrite=False, films=None):
     """Write ``out/annotations/{train,val}.json`` (one instance per
     annotated vertebra C3..L5: ``level``, the 4 corners as keypoints, box =
-    corner extents, polygon; unannotated stretches of the column as
+    corner extents, polygon; C2 and S1 as classes of their own with their
+    annotated endplate, see :data:`CATEGORIES`; unannotated stretches of the column as
     ``iscrowd`` regions) and ``{train,val}_spine.json`` (the whole film as
     one instance with its 92 points, visibility as read), with the films of
     fold ``val_fold`` as val. Every image record carries its ``fold``.
@@ -216,9 +271,10 @@ def lateral_to_coco(root, out, n_folds=4, val_fold=0, seed=0,
     if not 0 <= val_fold < n_folds:
         raise ValueError(f'val_fold {val_fold} is not one of the '
                          f'{n_folds} folds')
-    cat = dict(id=1, name='vertebra', supercategory='spine',
-               keypoints=list(LATERAL4_KEYPOINT_NAMES),
-               skeleton=[[1, 2], [2, 4], [4, 3], [3, 1]])
+    cats = [dict(id=i + 1, name=name, supercategory='spine',
+                 keypoints=list(LATERAL4_KEYPOINT_NAMES),
+                 skeleton=[[1, 2], [2, 4], [4, 3], [3, 1]])
+            for i, name in enumerate(CATEGORIES)]
     spine_cat = dict(id=1, name='spine', supercategory='spine',
                      keypoints=list(POINT_NAMES), skeleton=[])
     slots = _corner_slots()
@@ -250,7 +306,7 @@ def lateral_to_coco(root, out, n_folds=4, val_fold=0, seed=0,
             counts[split] = len(images)
             atomic_write_json(
                 osp.join(tmp, 'annotations', f'{split}.json'),
-                dict(images=images, annotations=anns, categories=[cat]))
+                dict(images=images, annotations=anns, categories=cats))
             atomic_write_json(
                 osp.join(tmp, 'annotations', f'{split}_spine.json'),
                 dict(images=images, annotations=spine,

@@ -19,3 +19,18 @@ class VertebraPoseDataset(BaseCocoStyleDataset):
     """
 
     METAINFO = dict(from_file=META_FILE)
+
+
+LATERAL4_META_FILE = osp.join(osp.dirname(osp.abspath(__file__)),
+                              'lateral4_meta.py')
+
+
+@DATASETS.register_module()
+class LateralVertebraPoseDataset(VertebraPoseDataset):
+    """One vertebral body per sample (top-down), the lateral 4-corner
+    scheme (:file:`lateral4_meta.py`, no flip pairs): the per-vertebra json
+    of ``tools/dataset_converters/lateral2coco.py``. C2 and S1 come with
+    their one annotated endplate (the other two corners invisible);
+    ``iscrowd`` stretches are skipped."""
+
+    METAINFO = dict(from_file=LATERAL4_META_FILE)

@@ -1,0 +1,226 @@
+"""Lateral full-spine films: the 4-corner vertebra detector, levels and the
+measurements made from them (sagittal alignment, heights, disc heights,
+Genant grades)."""
+import cv2
+import numpy as np
+
+from ..anatomy import LATERAL4_KEYPOINT_NAMES
+from ..morphometry.lateral_levels import lateral_levels
+from ..morphometry.sagittal import (disc_heights, genant_column,
+                                    sagittal_alignment, vertebra_measurements)
+
+
+class LateralLandmarker:
+    """A trained lateral detector (``configs/vertebra_lateral``): every
+    vertebra C3..L5 with its 4 corners, C2's inferior and S1's superior
+    endplate, levels counted from them
+    (:func:`spinemm.morphometry.lateral_levels.lateral_levels`)."""
+
+    def __init__(self, config, checkpoint, device='cpu', score_thr=0.3,
+                 backend='pytorch', pose_config=None, pose_checkpoint=None,
+                 anchor_thr=0.1):
+        """``score_thr``: vertebrae below are dropped; ``anchor_thr``: the
+        best C2 and the best S1 detection count from this score (one of
+        each is looked for, so a lower bar costs no false vertebra; on the
+        7 validation films S1 scored 0.17-0.22 on three where it was
+        there). ``pose_config`` / ``pose_checkpoint``: an optional second stage
+        (``configs/vertebra_lateral/td-hm_*``), a top-down model that places
+        the corners again on a crop of each detected box cut from the film
+        at its own resolution; its corners replace the detector's."""
+        from .inference import VertebraDetector
+        self.score_thr, self.anchor_thr = score_thr, anchor_thr
+        self.detector = VertebraDetector(config, checkpoint, device,
+                                         min(score_thr, anchor_thr),
+                                         backend=backend)
+        names = self.detector.keypoint_names
+        if names != tuple(LATERAL4_KEYPOINT_NAMES):
+            raise ValueError(
+                f'{config} predicts keypoints {names}, not the lateral '
+                f'4-corner scheme {tuple(LATERAL4_KEYPOINT_NAMES)}')
+        self.pose = None
+        if pose_config:
+            from mmpose.apis import init_model
+
+            from .onnx_backend import init_model_backend
+            self.pose = init_model_backend(init_model, pose_config,
+                                           pose_checkpoint, device, backend)
+            id2name = (self.pose.dataset_meta or {}).get(
+                'keypoint_id2name', {})
+            names = tuple(id2name[i] for i in sorted(id2name))
+            if names != tuple(LATERAL4_KEYPOINT_NAMES):
+                raise ValueError(
+                    f'{pose_config} places keypoints {names}, not the '
+                    f'lateral 4-corner scheme')
+        missing = {'vertebra', 'C2', 'S1'} - set(self.detector.classes)
+        if missing:
+            raise ValueError(
+                f'{config} has classes {self.detector.classes}: the lateral '
+                f'landmarker needs vertebra, C2 and S1 (missing '
+                f'{sorted(missing)})')
+
+    def __call__(self, image, spacing=None):
+        """``image``: a path or a BGR/grey array; ``spacing``: mm per pixel
+        (heights and the SVA in mm; px without). Returns dict(column={level:
+        (4, 2)}, anchor, consistent, skipped, alignment, vertebrae,
+        discs, genant, detections, height, width)."""
+        if isinstance(image, str):
+            from .inference import load_image
+            image, file_spacing, _ = load_image(image)
+            spacing = spacing or (file_spacing[1] if file_spacing else None)
+        found = [v for v in self.detector(image)['vertebrae']
+                 if v['score'] >= (self.anchor_thr if v['label'] in
+                                   ('C2', 'S1') else self.score_thr)]
+        labels = [v['label'] for v in found]
+        corners = np.array([[v['keypoints'][k]
+                             for k in LATERAL4_KEYPOINT_NAMES]
+                            for v in found], float).reshape(-1, 4, 2)
+        scores = np.array([v['score'] for v in found], float)
+        levelled = lateral_levels(labels, corners, scores)
+        if self.pose is not None and len(found):
+            # levels from the detector's boxes, corners from the second
+            # stage (C2 and S1 keep their one endplate)
+            refined = self._refine(image, found)
+            for lv, i in levelled['source'].items():
+                keep = np.isfinite(levelled['column'][lv])
+                levelled['column'][lv] = np.where(keep, refined[i], np.nan)
+        return measure_lateral(levelled, spacing, found, image.shape[:2])
+
+
+    def _refine(self, image, found):
+        """The second stage's corners for every detected box (N, 4, 2)."""
+        from mmpose.apis import inference_topdown
+        img = image if image.ndim == 3 else cv2.cvtColor(
+            image, cv2.COLOR_GRAY2BGR)
+        boxes = np.array([v['bbox'] for v in found], float)
+        samples = inference_topdown(self.pose, img, boxes)
+        return np.concatenate([np.asarray(s.pred_instances.keypoints)
+                               for s in samples]).reshape(-1, 4, 2)
+
+
+def measure_lateral(levelled, spacing=None, detections=(), shape=(0, 0)):
+    """The measurements of a levelled column (see :class:`LateralLandmarker`)."""
+    column = levelled['column']
+    unit = 1.0 if spacing is None else float(spacing)
+    return dict(levelled, alignment=sagittal_alignment(column, spacing),
+                vertebrae=vertebra_measurements(column, unit),
+                discs=disc_heights(column, unit),
+                genant=genant_column(column, unit),
+                unit='mm' if spacing else 'px',
+                detections=list(detections), height=int(shape[0]),
+                width=int(shape[1]))
+
+
+#: the alignment values written on a picture, with their short names
+_SHOWN = (('cervical_lordosis_C2_C7', 'CL C2-C7'),
+          ('thoracic_kyphosis_T4_T12', 'TK T4-T12'),
+          ('lumbar_lordosis_L1_S1', 'LL L1-S1'), ('T1_slope', 'T1 slope'))
+
+
+def draw_lateral(image, result, truth=None):
+    """Corners, levels and the sagittal angles on the film (BGR). ``truth``
+    (optional ``{level: (4, 2)}``) is drawn in green under the prediction;
+    an unanchored column says so."""
+    img = image.copy() if image.ndim == 3 else cv2.cvtColor(
+        image, cv2.COLOR_GRAY2BGR)
+    scale = max(1, img.shape[0] // 1000)
+    for col, colour in ((truth or {}, (0, 200, 0)),
+                        (result['column'], (0, 0, 255))):
+        for lv, c in col.items():
+            c = np.asarray(c, float)
+            ok = np.isfinite(c).all(1)
+            pts = c[[0, 1, 3, 2]][ok[[0, 1, 3, 2]]]
+            if len(pts) >= 2:
+                cv2.polylines(img, [np.round(pts).astype(np.int32)],
+                              len(pts) == 4, colour, scale, cv2.LINE_AA)
+            if colour == (0, 0, 255) and ok.any():
+                x, y = c[ok].max(0)[0] + 8, c[ok].mean(0)[1]
+                cv2.putText(img, lv, (int(x), int(y)),
+                            cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, colour,
+                            scale, cv2.LINE_AA)
+    lines = [f'{short}: {result["alignment"][key]:.1f} deg'
+             for key, short in _SHOWN
+             if np.isfinite(result['alignment'][key])]
+    if result.get('anchor') is None:
+        lines.append('levels unanchored (no C2 or S1 found): a guess')
+    elif result.get('consistent') is False:
+        lines.append('C2 and S1 disagree on the count: levels from S1')
+    for k, text in enumerate(lines):
+        cv2.putText(img, text, (10, 30 * scale * (k + 1)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.7 * scale, (0, 200, 255),
+                    2 * scale, cv2.LINE_AA)
+    return img
+
+
+def _num(x, nd=3):
+    """A JSON number, or None where there is none (no NaN in JSON)."""
+    if x is None:
+        return None
+    x = float(x)
+    return round(x, nd) if np.isfinite(x) else None
+
+
+SAGITTAL_CSV_COLUMNS = (
+    'level', 'anterior_height', 'middle_height', 'posterior_height',
+    'wedge_deg', 'genant_grade', 'superior_posterior_x',
+    'superior_posterior_y', 'superior_anterior_x', 'superior_anterior_y',
+    'inferior_posterior_x', 'inferior_posterior_y', 'inferior_anterior_x',
+    'inferior_anterior_y')
+
+
+def sagittal_report(result, source=None, spacing_source=None):
+    """A JSON-ready report of a :class:`LateralLandmarker` result: the
+    sagittal alignment, per level its corners, heights, wedge angle and
+    Genant grade, the disc heights, and how the levels were anchored."""
+    heights = {r['level']: r for r in result['vertebrae']}
+    grades = {g['level']: g['grade'] for g in result['genant']}
+    levels = []
+    for lv, c in result['column'].items():
+        h = heights.get(lv, {})
+        levels.append(dict(
+            level=lv,
+            corners={n: [_num(v, 2) for v in p]
+                     for n, p in zip(LATERAL4_KEYPOINT_NAMES, c)},
+            anterior_height=_num(h.get('anterior')),
+            middle_height=_num(h.get('middle')),
+            posterior_height=_num(h.get('posterior')),
+            wedge_deg=_num(h.get('wedge_deg')),
+            genant_grade=grades.get(lv)))
+    from ..morphometry.sagittal import ORDER
+    levels.sort(key=lambda r: ORDER.index(r['level']))
+    return dict(
+        source=source, view='lateral (sagittal)', unit=result['unit'],
+        spacing_source=spacing_source,
+        alignment={k: _num(v) for k, v in result['alignment'].items()},
+        anchor=result['anchor'], anchors_agree=result['consistent'],
+        levels_skipped=result['skipped'],
+        middle_height_from='endplate centres (no mid-points on this scheme)',
+        vertebrae=levels,
+        discs=[dict(upper=d['upper'], lower=d['lower'],
+                    anterior=_num(d['anterior']),
+                    posterior=_num(d['posterior']))
+               for d in result['discs']])
+
+
+def write_sagittal_report(report, result, image, out_dir, stem,
+                          overwrite=False):
+    """``<stem>.csv`` (a row per level), ``<stem>.json`` and ``<stem>.png``,
+    each written under a temporary name."""
+    import csv
+    import os.path as osp
+
+    from ..utils import atomic_file, atomic_write_json
+    with atomic_file(osp.join(out_dir, stem + '.csv'), '.csv',
+                     overwrite=overwrite) as tmp, \
+            open(tmp, 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(SAGITTAL_CSV_COLUMNS)
+        for r in report['vertebrae']:
+            xy = [v for p in r['corners'].values() for v in p]
+            w.writerow([r['level'], r['anterior_height'], r['middle_height'],
+                        r['posterior_height'], r['wedge_deg'],
+                        r['genant_grade'], *xy])
+    atomic_write_json(osp.join(out_dir, stem + '.json'), report, indent=1,
+                      overwrite=overwrite)
+    with atomic_file(osp.join(out_dir, stem + '.png'), '.png',
+                     overwrite=overwrite) as tmp:
+        cv2.imwrite(tmp, draw_lateral(image, result))
