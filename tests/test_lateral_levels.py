@@ -190,3 +190,25 @@ def test_when_the_anchor_counts_disagree_each_counts_its_side_of_the_gap():
     for lv in kept:
         assert r['column'][lv][0, 1] == y[lv], lv
     assert r['skipped'] == list(missed)
+
+
+def test_report_sagittal_refuses_a_model_of_another_scheme(tiny_kpt,
+                                                           tmp_path):
+    """A 6-keypoint detector given to --view sagittal: a one-line error
+    naming the config and the scheme, nothing written."""
+    import os.path as osp
+
+    import cv2
+
+    from conftest import listed, run_tool
+    cfg, ckpt = tiny_kpt
+    film = tmp_path / 'film.png'
+    cv2.imwrite(str(film), np.full((300, 120), 90, np.uint8))
+    out = tmp_path / 'out'
+    proc = run_tool(['python', 'tools/report.py', str(film), '--view',
+                     'sagittal', '--det-config', cfg, '--det-checkpoint',
+                     ckpt, '--out-dir', str(out)])
+    assert proc.returncode != 0
+    assert 'error:' in proc.stderr and 'Traceback' not in proc.stderr
+    assert 'lateral 4-corner scheme' in proc.stderr and cfg in proc.stderr
+    assert not osp.isdir(out) or listed(out) == []

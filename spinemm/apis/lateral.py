@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from ..anatomy import LATERAL4_KEYPOINT_NAMES
+from ..utils.errors import InputError
 from ..morphometry.lateral_levels import lateral_levels
 from ..morphometry.sagittal import (disc_heights, genant_column,
                                     sagittal_alignment, vertebra_measurements)
@@ -34,7 +35,7 @@ class LateralLandmarker:
                                          backend=backend)
         names = self.detector.keypoint_names
         if names != tuple(LATERAL4_KEYPOINT_NAMES):
-            raise ValueError(
+            raise InputError(
                 f'{config} predicts keypoints {names}, not the lateral '
                 f'4-corner scheme {tuple(LATERAL4_KEYPOINT_NAMES)}')
         self.pose = None
@@ -48,12 +49,12 @@ class LateralLandmarker:
                 'keypoint_id2name', {})
             names = tuple(id2name[i] for i in sorted(id2name))
             if names != tuple(LATERAL4_KEYPOINT_NAMES):
-                raise ValueError(
+                raise InputError(
                     f'{pose_config} places keypoints {names}, not the '
                     f'lateral 4-corner scheme')
         missing = {'vertebra', 'C2', 'S1'} - set(self.detector.classes)
         if missing:
-            raise ValueError(
+            raise InputError(
                 f'{config} has classes {self.detector.classes}: the lateral '
                 f'landmarker needs vertebra, C2 and S1 (missing '
                 f'{sorted(missing)})')
