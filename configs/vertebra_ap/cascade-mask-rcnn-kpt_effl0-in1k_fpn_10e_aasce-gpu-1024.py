@@ -2,7 +2,8 @@
 # cascade-mask-rcnn-kpt_effl0-in1k_fpn_8e_aasce-cpu.py at twice the
 # resolution (films at a 1024 px long side instead of 512), batch 8, 10
 # epochs: a GPU config (one H200: see configs/vertebra_ap/README.md).
-#   python tools/train.py configs/vertebra_ap/cascade-mask-rcnn-kpt_effl0-in1k_fpn_10e_aasce-gpu-1024.py
+#   python tools/train.py \
+#       configs/vertebra_ap/cascade-mask-rcnn-kpt_effl0-in1k_fpn_10e_aasce-gpu-1024.py
 _base_ = './cascade-mask-rcnn-kpt_effl0-in1k_fpn_8e_aasce-cpu.py'
 
 image_scale = (1024, 1024)

@@ -7,7 +7,8 @@
 # annotated): the column's anchors, from which levels are counted
 # (spinemm.morphometry.lateral_levels). Films at a 1024 px long side.
 #   python tools/dataset_converters/lateral2coco.py data/lateral_fullspine data/lateral_coco
-#   python tools/train.py configs/vertebra_lateral/cascade-mask-rcnn-kpt_effl0-in1k_fpn_lateral-cpu.py
+#   python tools/train.py \
+#       configs/vertebra_lateral/cascade-mask-rcnn-kpt_effl0-in1k_fpn_lateral-cpu.py
 _base_ = '../vertebra_det/cascade-mask-rcnn-kpt_r18_fpn_4e_phantom-cpu.py'
 
 data_root = 'data/lateral_fullspine/'

@@ -2,7 +2,8 @@
 # near full resolution (films at a 2048 px long side: 0.74 of the films'
 # ~2750 px) instead of 1024, batch 4, 60 epochs: a GPU config (one H200: see
 # configs/vertebra_lateral/README.md).
-#   python tools/train.py configs/vertebra_lateral/cascade-mask-rcnn-kpt_effl0-in1k_fpn_lateral-gpu-2048.py
+#   python tools/train.py \
+#       configs/vertebra_lateral/cascade-mask-rcnn-kpt_effl0-in1k_fpn_lateral-gpu-2048.py
 _base_ = './cascade-mask-rcnn-kpt_effl0-in1k_fpn_lateral-cpu.py'
 
 image_scale = (2048, 2048)
