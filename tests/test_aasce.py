@@ -135,6 +135,37 @@ def test_a_double_flip_returns_the_corners_with_their_names():
     np.testing.assert_allclose(a[0], b[0], atol=1e-9)
 
 
+def test_flip_test_merges_the_two_passes_vertebra_by_vertebra():
+    """merge_flipped: a vertebra both passes found becomes one with the
+    mean corners and scores; one only a pass found is kept as it is; a pass
+    that found nothing leaves the other's detections."""
+    from spinemm.morphometry.column import merge_flipped
+    ys = 100 + 60 * np.arange(5)
+    col = np.array([[[0, y], [40, y + 4], [0, y + 40], [40, y + 44]]
+                    for y in ys], float)
+    scores = np.linspace(0.9, 0.5, 5)
+    # the mirror pass: every vertebra 2 px right, the last one missed, and
+    # a stray far below; given in another order
+    other = np.concatenate([col[:4] + [2, 0], [col[0] + [0, 900]]])[::-1]
+    o_scores = np.array([0.4, 0.7, 0.7, 0.7, 0.7])
+    c, s, k = merge_flipped(col, scores, other, o_scores,
+                            np.full((5, 4), 0.8), np.full((5, 4), 0.6))
+    assert len(c) == 6  # 4 merged + the one missed + the stray
+    np.testing.assert_allclose(c[:4], col[:4] + [1, 0])
+    np.testing.assert_allclose(s[:4], (scores[:4] + 0.7) / 2)
+    np.testing.assert_allclose(k[:4], 0.7)
+    np.testing.assert_allclose(c[4], col[4])  # only the first pass: as is
+    np.testing.assert_allclose(c[5], col[0] + [0, 900])
+    c, s, k = merge_flipped(col, scores, np.zeros((0, 4, 2)), [])
+    np.testing.assert_allclose(c, col)
+    np.testing.assert_allclose(k, np.repeat(scores[:, None], 4, 1))
+    # the film's own detections mirrored twice are merged with themselves
+    back = flip_ap_keypoints(flip_ap_keypoints(col, 300), 300)
+    c, s, _ = merge_flipped(col, scores, back, scores)
+    np.testing.assert_allclose(c, col)
+    np.testing.assert_allclose(s, scores)
+
+
 def test_mmpose_meta_swaps_right_and_left_of_each_vertebra():
     from mmpose.datasets.datasets.utils import parse_pose_metainfo
 

@@ -40,6 +40,10 @@ import os.path as osp
 import numpy as np
 import torch
 import torch.nn as nn
+# imported here, not in RoIFeatures.forward: torchvision's first import
+# calls its _cuda_version op, which the ONNX tracer cannot record (it was
+# hidden while MONAI, imported with spinemm's modules, imported torchvision)
+from torchvision.ops import roi_align
 
 from .onnx_files import jsonable, session_options, write_meta
 
@@ -91,7 +95,6 @@ class RoIFeatures(nn.Module):
         return self.extractor.num_inputs
 
     def forward(self, feats, rois):
-        from torchvision.ops import roi_align
         rois = rois.type_as(feats[0])
         if len(feats) == 1:
             return roi_align(feats[0], rois, **self.layers[0])

@@ -30,8 +30,11 @@ class SpineLandmarker:
     """
 
     def __init__(self, config, checkpoint, device='cpu', score_thr=0.3,
-                 backend='pytorch'):
+                 backend='pytorch', flip_test=False):
         self.is_pose = _is_pose_config(config)
+        # per-vertebra detector: also detect on the mirrored film and merge
+        # (spinemm.morphometry.column.merge_flipped)
+        self.flip_test = flip_test
         if self.is_pose:
             from mmpose.apis import init_model
 
@@ -87,14 +90,26 @@ class SpineLandmarker:
         return (kpts.reshape(n, 4, 2), scores.reshape(n, 4),
                 np.ones(n, bool))
 
-    def _detect(self, img):
-        from ..morphometry.column import assemble_column
+    def _found(self, img):
         found = self.detector(img)['vertebrae']
         corners = np.array([[v['keypoints'][k] for k in AP_KEYPOINT_NAMES]
                             for v in found], float).reshape(-1, 4, 2)
         kpt_scores = np.array([v['keypoint_scores'] for v in found],
                               float).reshape(-1, 4)
         det_scores = np.array([v['score'] for v in found], float)
+        return found, corners, kpt_scores, det_scores
+
+    def _detect(self, img):
+        from ..morphometry.column import assemble_column, merge_flipped
+        found, corners, kpt_scores, det_scores = self._found(img)
+        if self.flip_test:
+            from ..anatomy import flip_ap_keypoints
+            _, cf, kf, sf = self._found(np.ascontiguousarray(img[:, ::-1]))
+            cf = flip_ap_keypoints(cf, img.shape[1])
+            kf = kf[:, [1, 0, 3, 2]]  # the names swapped with the corners
+            corners, det_scores, kpt_scores = merge_flipped(
+                corners, det_scores, cf, sf, kpt_scores, kf)
+            found = list(range(len(corners)))
         corners, source = assemble_column(corners, det_scores,
                                           len(AASCE_LEVELS), img.shape[0])
         # per corner: its detection's keypoint score, 0 where filled in

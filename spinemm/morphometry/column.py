@@ -140,3 +140,51 @@ def _gap_ratios(gaps):
 def _shift(upper, lower):
     """The centre step from one vertebra to the next (2,)."""
     return lower.mean(0) - upper.mean(0)
+
+
+def merge_flipped(corners, scores, corners_f, scores_f, kpt_scores=None,
+                  kpt_scores_f=None):
+    """Test-time flip: the detections of a film and of its mirror image
+    (already mapped back to the film, names swapped) as one set. A
+    detection of each pass whose centres lie within half a vertebra of
+    each other (nearest first, one to one) become one: corners, score and
+    per-corner scores averaged; a vertebra only one pass found is kept as
+    that pass gave it.
+
+    Returns corners (M, K, 2), scores (M,) and per-corner scores (M, K)
+    (the detection score where none were given).
+    """
+    corners = np.asarray(corners, float)
+    corners_f = np.asarray(corners_f, float)
+    k = corners.shape[1] if len(corners) else corners_f.shape[1]
+    corners = corners.reshape(-1, k, 2)
+    corners_f = corners_f.reshape(-1, k, 2)
+    scores = np.asarray(scores, float).reshape(-1)
+    scores_f = np.asarray(scores_f, float).reshape(-1)
+    kp = (np.repeat(scores[:, None], k, 1) if kpt_scores is None
+          else np.asarray(kpt_scores, float).reshape(-1, k))
+    kpf = (np.repeat(scores_f[:, None], k, 1) if kpt_scores_f is None
+           else np.asarray(kpt_scores_f, float).reshape(-1, k))
+    pairs = []
+    if len(corners) and len(corners_f):
+        c, cf = _centres(corners), _centres(corners_f)
+        limit = 0.5 * np.maximum(_heights(corners), 1e-6)
+        dist = np.linalg.norm(c[:, None] - cf[None], axis=-1)
+        pairs = sorted((dist[i, j], i, j) for i in range(len(c))
+                       for j in range(len(cf)) if dist[i, j] < limit[i])
+    used_a, used_b, out = set(), set(), []
+    for _, i, j in pairs:
+        if i in used_a or j in used_b:
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        out.append(((corners[i] + corners_f[j]) / 2,
+                    (scores[i] + scores_f[j]) / 2, (kp[i] + kpf[j]) / 2))
+    out += [(corners[i], scores[i], kp[i]) for i in range(len(corners))
+            if i not in used_a]
+    out += [(corners_f[j], scores_f[j], kpf[j])
+            for j in range(len(corners_f)) if j not in used_b]
+    if not out:
+        return np.zeros((0, k, 2)), np.zeros(0), np.zeros((0, k))
+    c, s, p = zip(*out)
+    return np.asarray(c), np.asarray(s), np.asarray(p)

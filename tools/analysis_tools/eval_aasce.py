@@ -37,6 +37,9 @@ def main():
                    '--val-fraction and --seed give the same films)')
     p.add_argument('--val-fraction', type=float, default=0.2)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--flip-test', action='store_true',
+                   help='per-vertebra detector: also detect on the mirrored '
+                   'film and merge the two (test-time flip)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--overwrite', action='store_true',
                    help='replace output files that spinemm did not write')
@@ -55,7 +58,8 @@ def main():
              for f in films] if a.show_dir else []
     with refusals_as_exit():  # every name checked before any compute
         plan = OutputPlan(a.overwrite, [], outs).check()
-    model = SpineLandmarker(a.config, a.checkpoint, a.device)
+    model = SpineLandmarker(a.config, a.checkpoint, a.device,
+                            flip_test=a.flip_test)
     preds = []
     for f in tqdm(films, desc='eval_aasce', unit='film'):
         r = model(f['image'])
