@@ -42,7 +42,8 @@ from mmengine.registry import Registry
 MODEL_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
                   'spinemm.fracture', 'spinemm.volume3d', 'spinemm.backbones']
 DATA_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
-                 'spinemm.fracture', 'spinemm.volume3d']
+                 'spinemm.fracture', 'spinemm.volume3d',
+                 'spinemm.synthesis.transforms']
 
 
 #: the library each sub-package needs; others (spinemm.fracture,

