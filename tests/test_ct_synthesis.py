@@ -116,6 +116,22 @@ def test_painting_draws_from_the_documented_ranges():
     assert not is_bone(np.array([41, 55, BODY])).any()
     with pytest.raises(ValueError, match='ct.*random'):
         paint_ct(codes, rng, mode='mri')
+    with pytest.raises(ValueError, match='has none'):
+        paint_ct(codes, rng, mode='real')
+
+
+def test_real_painting_keeps_texture_and_rescales_each_structure():
+    codes = _blocks()
+    rng = np.random.RandomState(0)
+    ct = np.random.RandomState(1).normal(0, 10, codes.shape).astype(
+        np.float32) + np.where(codes == 20, 200.0, 0.0)
+    hu = paint_ct(codes, rng, ct, mode='real')
+    m = codes == 20
+    # one scale and one shift per structure: an exact linear map of the CT
+    a, b = np.polyfit(ct[m], hu[m], 1)
+    assert np.allclose(hu[m], a * ct[m] + b, atol=1e-3)
+    assert 0.7 <= a <= 1.15  # bone: osteoporotic to dense
+    assert np.array_equal(hu[codes == 0], ct[codes == 0])  # air untouched
 
 
 def test_patches_are_seeded_and_reproducible():

@@ -1,6 +1,6 @@
 # A 3D UNet trained only on CTs synthesised from real label maps
-# (spinemm.synthesis: deformed templates, painted with CT-like or random
-# HU, slice thickness and noise), classes vertebra / sacrum / rib /
+# (spinemm.synthesis: deformed templates, their own CT repainted, or
+# painted with CT-like or random HU; slice thickness and noise), classes vertebra / sacrum / rib /
 # vertebra-in-contact (what splits the column into vertebrae) at 2 mm;
 # levels are counted from the ribs and the sacrum after segmentation
 # (spinemm.morphometry.ct_levels). CPU budget.
@@ -27,12 +27,12 @@ model = dict(type='VolumeSegmentor3D', network=network,
 train_pipeline = [
     dict(type='LoadSynthCTPatch', patch_size=patch_size, spacing=spacing,
          mode=mode, foreground_prob=0.8,
-         paint_probs=[('ct', 0.8), ('random', 0.2)]),
+         paint_probs=[('real', 0.5), ('ct', 0.3), ('random', 0.2)]),
     dict(type='PackVolumeInputs', window=hu_window),
 ]
 val_pipeline = [
     dict(type='LoadSynthCTPatch', patch_size=patch_size, spacing=spacing,
-         mode=mode, foreground_prob=1.0, paint_probs=[('ct', 1.0)],
+         mode=mode, foreground_prob=1.0, paint_probs=[('real', 1.0)],
          deterministic=True),
     dict(type='PackVolumeInputs', window=hu_window),
 ]

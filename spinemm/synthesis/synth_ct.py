@@ -18,6 +18,9 @@ seen through a random deformation, painted, then "scanned":
    template's own CT is kept, clipped to soft-tissue HU, so the patch keeps
    real texture. ``'random'`` (SynthSeg's way) gives every structure a
    random HU in -1000..1500: the network has to use shape, not intensity.
+   ``'real'`` keeps the template's whole CT and scales and shifts each
+   structure's HU at random (bone from osteoporotic to dense): real
+   texture everywhere, anatomy deformed.
 3. **Acquisition** (:func:`simulate_acquisition`): a slice thickness of
    0.5-5 mm (Gaussian blur along the axial axis, partial volume), a smooth
    bias field and Gaussian noise.
@@ -96,12 +99,36 @@ def _draw(rng, key, contrast):
     return rng.uniform(*r)
 
 
+def repaint_real(codes, ct, rng, bone_scale=(0.7, 1.15),
+                 soft_scale=(0.85, 1.15), shift_hu=25.0):
+    """The template's own CT with each structure's HU scaled and shifted
+    at random (bone by ``bone_scale``: from osteoporotic to dense; the rest
+    by ``soft_scale`` and a shift of ``shift_hu`` standard deviation): real
+    texture, other densities."""
+    scale = np.ones(256, np.float32)
+    shift = np.zeros(256, np.float32)
+    present = np.unique(codes)
+    bone = is_bone(present)
+    scale[present] = np.where(bone, rng.uniform(*bone_scale, len(present)),
+                              rng.uniform(*soft_scale, len(present)))
+    shift[present] = rng.normal(0, shift_hu, len(present))
+    shift[0] = 0.0
+    scale[0] = 1.0
+    return (ct * scale[codes] + shift[codes]).astype(np.float32)
+
+
 def paint_ct(codes, rng, ct=None, mode='ct'):
-    """HU image (float32) of template ``codes``: ``mode`` 'ct' or
-    'random' (module docstring)."""
+    """HU image (float32) of template ``codes``: ``mode`` 'ct', 'random'
+    or 'real' (the template's CT, repainted: :func:`repaint_real`; needs
+    ``ct``) (module docstring)."""
     codes = np.asarray(codes)
     present = np.unique(codes)
     lut = np.zeros(256, np.float32)
+    if mode == 'real':
+        if ct is None:
+            raise ValueError("mode 'real' repaints the template's CT; this "
+                             'template has none')
+        return repaint_real(codes, ct, rng)
     if mode == 'random':
         lut[present] = rng.uniform(-1000.0, 1500.0, len(present))
         cortical = rng.uniform(-1000.0, 1500.0)
@@ -121,7 +148,7 @@ def paint_ct(codes, rng, ct=None, mode='ct'):
                 lut[code] = _draw(rng, names[code], contrast)
         cortical = rng.uniform(*HU_RANGES['cortical'])
     else:
-        raise ValueError(f"mode is 'ct' or 'random', not {mode!r}")
+        raise ValueError(f"mode is 'ct', 'random' or 'real', not {mode!r}")
     hu = lut[codes]
     if mode == 'ct' and ct is not None:
         body = codes == BODY
@@ -178,7 +205,8 @@ def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
         centre = rng.uniform(0, 1, 3) * (np.asarray(codes.shape) - 1)
     coords = patch_coords(size, centre, rng, **deform)
     pc, ph = sample_template(codes, ct, coords)
-    modes, probs = zip(*paint_probs)
+    modes, probs = zip(*[(m, p) for m, p in paint_probs
+                         if m != 'real' or ct is not None])
     mode = modes[rng.choice(len(modes), p=np.asarray(probs) / sum(probs))]
     hu = paint_ct(pc, rng, ph, mode)
     return simulate_acquisition(hu, rng, spacing), pc
