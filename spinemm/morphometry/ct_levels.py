@@ -93,7 +93,8 @@ def on_column(instances, spacing, max_offset_mm=30.0, window_mm=80.0,
     (volume-weighted) through the centres of the other instances within
     ``window_mm`` of it head to foot (a line, not a point: the column is
     steep at the cervico-thoracic junction), fitted again without the
-    strays of a first pass. Kept ids are renumbered 1..n head to foot."""
+    strays of a first pass; the first support is the instances near the
+    volume-weighted median left-right position (axis 2). Kept ids are renumbered 1..n head to foot."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     ids = np.arange(1, int(instances.max()) + 1)
     if len(ids) == 0:
@@ -103,7 +104,16 @@ def on_column(instances, spacing, max_offset_mm=30.0, window_mm=80.0,
     centres = np.array(ndimage.center_of_mass(np.ones(instances.shape),
                                               instances, ids)) * spacing
     big = sizes >= min_ml
-    keep = big.copy()
+    if not big.any():
+        return np.zeros_like(instances)
+    # the column is one, near the body's left-right middle: the first
+    # support is what lies within max_offset_mm of the volume-weighted
+    # median left-right position (iliac wings, shoulder blades and ribs
+    # come in pairs on either side)
+    order = np.argsort(centres[big, 2])
+    cum = np.cumsum(sizes[big][order])
+    mid = centres[big, 2][order][np.searchsorted(cum, cum[-1] / 2)]
+    keep = big & (np.abs(centres[:, 2] - mid) <= max_offset_mm)
     for _ in range(2):  # the second pass fits without the first's strays
         support = keep.copy()
         for k in np.nonzero(big)[0]:
