@@ -9,7 +9,7 @@ from scipy import ndimage
 
 from conftest import needs_real
 from spinemm.morphometry.ct_levels import (levels_from_anatomy, on_column,
-                                           vertebra_instances)
+                                           split_merged, vertebra_instances)
 from spinemm.synthesis.anatomy_codes import anatomy_classes, is_vertebra
 
 
@@ -135,3 +135,31 @@ def test_instances_off_the_column_are_dropped():
     assert kept.max() == 5
     assert (kept[inst == 9] == 0).all() and (kept[inst == 10] == 0).all()
     assert all((kept[inst == k + 1] == k + 1).all() for k in range(5))
+
+
+def test_big_strays_beside_a_short_column_do_not_take_it_over():
+    """Two iliac wings (each larger than any vertebra) either side of a
+    two-vertebra column: the column is kept, the wings are not."""
+    inst = np.zeros((120, 100, 150), np.int32)
+    inst[10:22, 40:55, 68:82] = 1
+    inst[28:40, 40:55, 68:82] = 2
+    inst[60:90, 30:70, 5:40] = 3     # left wing: 30x40x35 voxels
+    inst[62:92, 30:70, 110:145] = 4  # right wing
+    kept = on_column(inst, 2.0)
+    assert kept.max() == 2
+    assert (kept[inst == 3] == 0).all() and (kept[inst == 4] == 0).all()
+
+
+def test_two_vertebrae_joined_by_a_neck_are_split():
+    inst = np.zeros((60, 30, 30), np.int32)
+    inst[5:20, 5:25, 5:25] = 1
+    inst[20:24, 12:16, 12:16] = 1  # a thin bridge (an unmarked disc)
+    inst[24:40, 5:25, 5:25] = 1
+    out = split_merged(inst, 2.0)
+    assert out.max() == 2
+    assert (out[5:20] [inst[5:20] > 0] == 1).all()
+    assert (out[26:40][inst[26:40] > 0] == 2).all()
+    # one tall vertebra without a waist stays one
+    tall = np.zeros((60, 30, 30), np.int32)
+    tall[5:40, 5:25, 5:25] = 1
+    assert split_merged(tall, 2.0).max() == 1

@@ -11,8 +11,11 @@ rib):
    vertebra voxels that touch another vertebra (``vertebra_contact``:
    across a thin disc, at a facet joint); the rest falls apart into one
    component per vertebra, the seeds, and every vertebra voxel joins the
-   nearest seed. Instances off the column (:func:`on_column`: more than
-   30 mm from it in the axial plane) or under 1 ml are dropped.
+   nearest seed. An instance whose axial cross-section area falls to less
+   than half between two peaks is cut there (:func:`split_merged`: two
+   vertebrae the contact class did not separate). Instances off the
+   column (:func:`on_column`: more than 30 mm from it in the axial plane)
+   or under 1 ml are dropped.
 2. **Order**: instances sorted head to foot (axis 0 of the ('I', 'P', 'R')
    model grid).
 3. **Cues**: a rib (a rib component of at least ``min_rib_ml``) bears on
@@ -84,17 +87,40 @@ def vertebra_instances(core, vertebra, spacing, min_seed_ml=0.5,
     return out
 
 
+def _offset(centres, sizes, support, k, window_mm):
+    """Axial-plane distance of instance ``k`` from the line (volume-
+    weighted) through the ``support`` instances within ``window_mm`` of it
+    head to foot; None when there are none."""
+    near = support & (np.abs(centres[:, 0] - centres[k, 0]) <= window_mm)
+    near[k] = False
+    if not near.any():
+        return None
+    if near.sum() == 1:
+        ref = centres[near, 1:][0]
+    else:
+        z, w = centres[near, 0], np.sqrt(sizes[near])
+        if np.ptp(z) < 1.0:
+            ref = np.average(centres[near, 1:], axis=0, weights=w)
+        else:
+            ref = [np.polyval(np.polyfit(z, centres[near, a], 1, w=w),
+                              centres[k, 0]) for a in (1, 2)]
+    return float(np.hypot(*(centres[k, 1:] - ref)))
+
+
 def on_column(instances, spacing, max_offset_mm=30.0, window_mm=80.0,
               min_ml=1.0):
     """``instances`` without those off the spinal column (bone of the
     pelvis, shoulder or sternum, bowel contrast taken for a vertebra) or
-    under ``min_ml``: an instance is dropped when its centre lies more
-    than ``max_offset_mm`` (in the axial plane) from the line fitted
-    (volume-weighted) through the centres of the other instances within
-    ``window_mm`` of it head to foot (a line, not a point: the column is
-    steep at the cervico-thoracic junction), fitted again without the
-    strays of a first pass; the first support is the instances near the
-    volume-weighted median left-right position (axis 2). Kept ids are renumbered 1..n head to foot."""
+    under ``min_ml``. The column is found as RANSAC finds a line: of the
+    lines through two instances 20-150 mm apart head to foot (each within
+    ``max_offset_mm`` of the volume-weighted median left-right position:
+    the pelvis and shoulders are paired around the spine), the one with
+    the most instance volume within ``max_offset_mm`` of it (in the axial
+    plane, over its span +- ``window_mm``) gives the first members; the
+    column then grows, head and foot, by every instance within
+    ``max_offset_mm`` of the line through the members within ``window_mm``
+    of it (a local line: the column curves). Kept ids are renumbered 1..n
+    head to foot."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     ids = np.arange(1, int(instances.max()) + 1)
     if len(ids) == 0:
@@ -106,32 +132,84 @@ def on_column(instances, spacing, max_offset_mm=30.0, window_mm=80.0,
     big = sizes >= min_ml
     if not big.any():
         return np.zeros_like(instances)
-    # the column is one, near the body's left-right middle: the first
-    # support is what lies within max_offset_mm of the volume-weighted
-    # median left-right position (iliac wings, shoulder blades and ribs
-    # come in pairs on either side)
+    # the column lies near the body's left-right middle: iliac wings,
+    # shoulder blades and ribs come in pairs on either side of it
     order = np.argsort(centres[big, 2])
     cum = np.cumsum(sizes[big][order])
     mid = centres[big, 2][order][np.searchsorted(cum, cum[-1] / 2)]
-    keep = big & (np.abs(centres[:, 2] - mid) <= max_offset_mm)
-    for _ in range(2):  # the second pass fits without the first's strays
-        support = keep.copy()
-        for k in np.nonzero(big)[0]:
-            near = support & (np.abs(centres[:, 0] - centres[k, 0]) <=
-                              window_mm)
-            near[k] = False
-            if near.sum() == 0:
+    cand = np.nonzero(big & (np.abs(centres[:, 2] - mid) <=
+                             max_offset_mm))[0]
+    if len(cand) == 0:
+        cand = np.nonzero(big)[0]
+    best, keep = -1.0, None
+    for i in cand:  # a lone instance is a (short) column too
+        members = np.zeros(len(ids), bool)
+        members[i] = True
+        if sizes[i] > best:
+            best, keep = sizes[i], members
+    for n, i in enumerate(cand):
+        for j in cand[n + 1:]:
+            dz = centres[j, 0] - centres[i, 0]
+            if not 20.0 <= abs(dz) <= 150.0:
                 continue
-            if near.sum() == 1:
-                ref = centres[near, 1:][0]
-            else:
-                z, w = centres[near, 0], np.sqrt(sizes[near])
-                ref = [np.polyval(np.polyfit(z, centres[near, a], 1, w=w),
-                                  centres[k, 0]) for a in (1, 2)]
-            keep[k] = np.hypot(*(centres[k, 1:] - ref)) <= max_offset_mm
+            t = (centres[:, 0] - centres[i, 0]) / dz
+            line = centres[i, 1:] + t[:, None] * (centres[j, 1:] -
+                                                  centres[i, 1:])
+            lo = min(centres[i, 0], centres[j, 0]) - window_mm
+            hi = max(centres[i, 0], centres[j, 0]) + window_mm
+            members = big & (np.hypot(*(centres[:, 1:] - line).T) <=
+                             max_offset_mm) & (centres[:, 0] >= lo) & \
+                (centres[:, 0] <= hi)
+            score = sizes[members].sum()
+            if score > best:
+                best, keep = score, members
+    grown = True
+    while grown:
+        grown = False
+        for k in np.nonzero(big & ~keep)[0]:
+            d = _offset(centres, sizes, keep, k, window_mm)
+            if d is not None and d <= max_offset_mm:
+                keep[k] = grown = True
     lut = np.zeros(len(ids) + 1, np.int32)
     lut[ids[keep]] = np.arange(1, keep.sum() + 1)
     return lut[instances]
+
+
+def split_merged(instances, spacing, min_part_mm=14.0, depth=0.5):
+    """Split instances that hold more than one vertebra (a column the
+    contact class did not cut): along axis 0 (head to foot), the area of
+    each axial cross-section falls at every disc; a cut is made at a
+    minimum below ``depth`` x the smaller of the two peaks around it, when
+    both parts are at least ``min_part_mm`` tall. Ids are renumbered 1..n
+    head to foot."""
+    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
+    min_rows = max(2, int(round(min_part_mm / spacing[0])))
+    out = np.zeros_like(instances)
+    parts = []
+    for i in range(1, int(instances.max()) + 1):
+        mask = instances == i
+        rows = np.nonzero(mask.any((1, 2)))[0]
+        if len(rows) == 0:
+            continue
+        area = ndimage.uniform_filter1d(
+            mask[rows[0]:rows[-1] + 1].sum((1, 2)).astype(float), 3)
+        cuts, start = [], 0
+        for r in range(min_rows, len(area) - min_rows):
+            left = area[start:r].max() if r > start else 0.0
+            right = area[r:].max()
+            if r - start >= min_rows and area[r] == area[max(r - 2, 0):
+                                                         r + 3].min() \
+                    and area[r] < depth * min(left, right):
+                cuts.append(r)
+                start = r
+        bounds = [rows[0]] + [rows[0] + c for c in cuts] + [rows[-1] + 1]
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            part = np.zeros_like(mask)
+            part[lo:hi] = mask[lo:hi]
+            parts.append((lo, part))
+    for k, (_, part) in enumerate(sorted(parts, key=lambda p: p[0]), 1):
+        out[part] = k
+    return out
 
 
 def _components(mask, min_ml, voxel_ml):
@@ -192,8 +270,8 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     and a report: dict(anchor, levels (head to foot), rib_bearing (per
     instance), consistent (the cues agree; None with one cue))."""
     classes = np.asarray(classes)
-    inst = on_column(vertebra_instances(classes == 1, classes == 4, spacing,
-                                        min_seed_ml), spacing)
+    inst = on_column(split_merged(vertebra_instances(
+        classes == 1, classes == 4, spacing, min_seed_ml), spacing), spacing)
     n = int(inst.max())
     out = np.zeros(classes.shape, np.uint8)
     out[classes == 2] = 26
@@ -235,5 +313,5 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     return out, report
 
 
-__all__ = ['vertebra_instances', 'on_column', 'rib_bearing', 'above_sacrum',
+__all__ = ['vertebra_instances', 'split_merged', 'on_column', 'rib_bearing', 'above_sacrum',
            'levels_from_anatomy']

@@ -28,7 +28,8 @@ def cmd_gallery(a, out):
     for k in range(a.num):
         name, codes, ct = found[k % len(found)]
         tpl = load_template(codes, ct, a.spacing)
-        mode = 'random' if k % 3 == 2 else 'ct'
+        mode = ('real', 'ct', 'random')[k % 3] if ct else \
+            ('ct', 'random')[k % 2]
         rng = np.random.RandomState(a.seed + k)
         hu, _ = synthesize_patch(tpl, (96, 96, 96), rng, ((mode, 1.0), ),
                                  foreground_prob=1.0, jitter=0.05,
