@@ -220,9 +220,12 @@ def _components(mask, min_ml, voxel_ml):
     return comps, [i + 1 for i in range(n) if sizes[i] >= min_ml]
 
 
-def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0):
+def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0,
+                min_rib_mm=40.0):
     """``{instance id: number of ribs}`` whose medial end (the rib voxel
-    nearest to any vertebra) lies within ``attach_mm`` of that instance."""
+    nearest to any vertebra) lies within ``attach_mm`` of that instance. A
+    rib component must reach ``min_rib_mm`` (its box's diagonal): a lumbar
+    transverse process taken for a rib is shorter."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     voxel_ml = float(np.prod(spacing)) / 1000.0
     comps, kept = _components(ribs, min_rib_ml, voxel_ml)
@@ -234,6 +237,10 @@ def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0):
     bearing = {}
     for c in kept:
         where = np.nonzero(comps == c)
+        extent = [(w.max() - w.min() + 1) * sp for w, sp in zip(where,
+                                                                spacing)]
+        if np.hypot.reduce(extent) < min_rib_mm:
+            continue
         k = int(np.argmin(dist[where]))
         if dist[where][k] <= attach_mm:
             inst = int(owner[where[0][k], where[1][k], where[2][k]])
