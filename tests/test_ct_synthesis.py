@@ -245,3 +245,21 @@ default_hooks = dict(checkpoint=dict(interval=1, save_best=None),
     with open(out / 'timings.csv') as f:
         row = next(csv.DictReader(f))
     assert row['anchor'] in ('T1', 'T12', 'sacrum', 'none')
+
+
+@needs_real
+def test_a_label_map_of_another_numbering_is_refused_by_name(tmp_path):
+    """A VerSe-numbered mask read with TotalSegmentator's table has no
+    vertebra: the converter says so, names the file, writes nothing."""
+    import os.path as osp
+
+    from conftest import REAL, run_tool
+    d = osp.join(REAL, 'tptbox_cutouts', 'sample_ct')
+    seg = osp.join(d, 'sub-ct_seg-vert_label-22_msk.nii.gz')
+    out = tmp_path / 'templates'
+    proc = run_tool(['python', 'tools/dataset_converters/make_ct_templates.py',
+                     str(out), '--case', 'tp',
+                     osp.join(d, 'sub-ct_label-22_ct.nii.gz'), seg])
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith(f'error: {seg}')
+    assert '--table' in proc.stderr and not out.exists()

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..io import Volume, label_volume, read_nifti
+from ..utils.errors import InputError
 from .anatomy_codes import BODY, is_vertebra, to_codes
 
 
@@ -46,12 +47,13 @@ def make_template(seg: Volume, ct: Volume = None, names=None,
     seg = label_volume(seg, what='TotalSegmentator label map')
     codes = to_codes(seg.data, names)
     if not is_vertebra(codes).any():
-        raise ValueError(f'{source}: no vertebra in this label map (wrong '
-                         'label table? pass --label-csv)')
+        raise InputError(f'{source}: no vertebra in this label map (a '
+                         'label table other than TotalSegmentator v2\'s? '
+                         'give it with --table NAME CSV)')
     if ct is not None:
         if ct.data.shape != codes.shape or \
                 not np.allclose(ct.affine, seg.affine, atol=1e-3):
-            raise ValueError(f'{source}: the CT is not on the label map\'s '
+            raise InputError(f'{source}: the CT is not on the label map\'s '
                              f'grid ({ct.data.shape} vs {codes.shape})')
         axial = int(np.argmax(np.abs(seg.affine[2, :3])))
         body = body_mask(ct.data, axis=axial)
@@ -73,7 +75,7 @@ def write_templates(cases, out, tables=None, overwrite=False):
     tables = dict(tables or {})
     unknown = set(tables) - {c[0] for c in cases}
     if unknown:
-        raise ValueError(f'label tables given for cases that are not '
+        raise InputError(f'label tables given for cases that are not '
                          f'listed: {sorted(unknown)}')
     from ..io import write_nifti
     from ..utils import atomic_dir
