@@ -175,13 +175,17 @@ def on_column(instances, spacing, max_offset_mm=30.0, window_mm=80.0,
     return lut[instances]
 
 
-def split_merged(instances, spacing, min_part_mm=14.0, depth=0.5):
+def split_merged(instances, spacing, min_part_mm=14.0, depth=0.5,
+                 core=None):
     """Split instances that hold more than one vertebra (a column the
     contact class did not cut): along axis 0 (head to foot), the area of
     each axial cross-section falls at every disc; a cut is made at a
     minimum below ``depth`` x the smaller of the two peaks around it, when
-    both parts are at least ``min_part_mm`` tall. Ids are renumbered 1..n
-    head to foot."""
+    both parts are at least ``min_part_mm`` tall. With ``core`` (the
+    vertebra voxels not marked as contact) the area counts core voxels
+    only: the network's contact marks thicken at the discs even where they
+    do not cut, so the waists are deeper. Ids are renumbered 1..n head to
+    foot."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     min_rows = max(2, int(round(min_part_mm / spacing[0])))
     out = np.zeros_like(instances)
@@ -191,8 +195,9 @@ def split_merged(instances, spacing, min_part_mm=14.0, depth=0.5):
         rows = np.nonzero(mask.any((1, 2)))[0]
         if len(rows) == 0:
             continue
+        counted = mask if core is None else mask & core
         area = ndimage.uniform_filter1d(
-            mask[rows[0]:rows[-1] + 1].sum((1, 2)).astype(float), 3)
+            counted[rows[0]:rows[-1] + 1].sum((1, 2)).astype(float), 3)
         cuts, start = [], 0
         for r in range(min_rows, len(area) - min_rows):
             left = area[start:r].max() if r > start else 0.0
@@ -278,7 +283,8 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     instance), consistent (the cues agree; None with one cue))."""
     classes = np.asarray(classes)
     inst = on_column(split_merged(vertebra_instances(
-        classes == 1, classes == 4, spacing, min_seed_ml), spacing), spacing)
+        classes == 1, classes == 4, spacing, min_seed_ml), spacing,
+        core=classes == 1), spacing)
     n = int(inst.max())
     out = np.zeros(classes.shape, np.uint8)
     out[classes == 2] = 26
