@@ -1,9 +1,10 @@
 # A 3D UNet trained only on CTs synthesised from real label maps
 # (spinemm.synthesis: deformed templates, their own CT repainted, or
-# painted with CT-like or random HU; slice thickness and noise), classes vertebra / sacrum / rib /
-# vertebra-in-contact (what splits the column into vertebrae) at 2 mm;
-# levels are counted from the ribs and the sacrum after segmentation
-# (spinemm.morphometry.ct_levels). CPU budget.
+# painted with CT-like or random HU; slice thickness and noise). Classes
+# vertebra / sacrum / rib / vertebra-in-contact (what splits the column
+# into vertebrae) at 2 mm; levels are counted from the ribs and the sacrum
+# after segmentation (spinemm.morphometry.ct_levels). CPU budget: 1500
+# iterations in about 26 min on 2 cores (configs/ct_synth/README.md).
 #   python tools/dataset_converters/make_ct_templates.py data/ct_templates \
 #       --case NAME CT SEG [--table NAME structures.csv] ...
 #   python tools/train.py configs/ct_synth/unet3d_synth-anatomy-2mm-64_cpu.py
