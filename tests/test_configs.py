@@ -287,6 +287,13 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         assert 'img' not in dataset.get_data_info(0)  # metadata only
         assert dataset[0]['data_samples'].gt_sem_seg.data.shape[-2:] == \
             (256, 256)
+    elif aasce and cfg.train_dataloader.dataset.type.endswith(
+            'APVertebraPoseDataset'):  # a sample per vertebra, 4 corners
+        from spinemm.formats import load_coco_json
+        anns = load_coco_json(aasce + 'train.json')['annotations']
+        assert len(dataset) == len(anns) > 6000
+        assert dataset.get_data_info(0)['keypoints'].shape == (1, 4, 2)
+        assert dataset.metainfo['flip_indices'] == [1, 0, 3, 2]
     elif aasce and cfg.default_scope == 'mmpose':  # a sample per real film
         from spinemm.formats import load_coco_json
         films = load_coco_json(aasce + 'train_spine.json')['images']

@@ -15,7 +15,9 @@ the input; a file of those names that spinemm did not write stops the run
 before any compute, naming it (--overwrite replaces it). --view ap: per
 vertebra its four corners and tilt, the three Cobb angles with their end
 vertebrae (the AASCE organisers' rule), and the film with the endplate lines
-of the end vertebrae and the angles written on it. --view sagittal (a
+of the end vertebrae and the angles written on it; with --pose-config/
+--pose-checkpoint (configs/vertebra_ap/td-hm_*) a per-vertebra detector's
+corners are placed again on full-resolution crops. --view sagittal (a
 configs/vertebra_lateral model on a lateral film): levels counted from C2
 and S1, the sagittal alignment (cervical lordosis, thoracic kyphosis, lumbar
 lordosis, T1 slope, SVA), per vertebra heights, wedge angle and Genant
@@ -122,7 +124,8 @@ def report_ap(a, items, stems):
     from spinemm.apis.scoliosis import (SpineLandmarker, scoliosis_report,
                                         write_scoliosis_report)
     model = SpineLandmarker(a.ap_config, a.ap_checkpoint, a.device,
-                            backend=a.backend)
+                            backend=a.backend, pose_config=a.pose_config,
+                            pose_checkpoint=a.pose_checkpoint)
     for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
         image, _, _ = load_any(path, uid, a.gaps, None, a.skip_bad)
         result = model(image)

@@ -40,18 +40,10 @@ class LateralLandmarker:
                 f'4-corner scheme {tuple(LATERAL4_KEYPOINT_NAMES)}')
         self.pose = None
         if pose_config:
-            from mmpose.apis import init_model
-
-            from .onnx_backend import init_model_backend
-            self.pose = init_model_backend(init_model, pose_config,
-                                           pose_checkpoint, device, backend)
-            id2name = (self.pose.dataset_meta or {}).get(
-                'keypoint_id2name', {})
-            names = tuple(id2name[i] for i in sorted(id2name))
-            if names != tuple(LATERAL4_KEYPOINT_NAMES):
-                raise InputError(
-                    f'{pose_config} places keypoints {names}, not the '
-                    f'lateral 4-corner scheme')
+            from .second_stage import CornerRefiner
+            self.pose = CornerRefiner(pose_config, pose_checkpoint,
+                                      LATERAL4_KEYPOINT_NAMES, device,
+                                      backend)
         missing = {'vertebra', 'C2', 'S1'} - set(self.detector.classes)
         if missing:
             raise InputError(
@@ -80,22 +72,11 @@ class LateralLandmarker:
         if self.pose is not None and len(found):
             # levels from the detector's boxes, corners from the second
             # stage (C2 and S1 keep their one endplate)
-            refined = self._refine(image, found)
+            refined = self.pose(image, [v['bbox'] for v in found])[0]
             for lv, i in levelled['source'].items():
                 keep = np.isfinite(levelled['column'][lv])
                 levelled['column'][lv] = np.where(keep, refined[i], np.nan)
         return measure_lateral(levelled, spacing, found, image.shape[:2])
-
-
-    def _refine(self, image, found):
-        """The second stage's corners for every detected box (N, 4, 2)."""
-        from mmpose.apis import inference_topdown
-        img = image if image.ndim == 3 else cv2.cvtColor(
-            image, cv2.COLOR_GRAY2BGR)
-        boxes = np.array([v['bbox'] for v in found], float)
-        samples = inference_topdown(self.pose, img, boxes)
-        return np.concatenate([np.asarray(s.pred_instances.keypoints)
-                               for s in samples]).reshape(-1, 4, 2)
 
 
 def measure_lateral(levelled, spacing=None, detections=(), shape=(0, 0)):

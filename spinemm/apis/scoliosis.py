@@ -26,11 +26,16 @@ class SpineLandmarker:
       every vertebra found with its 4 corners, then
       :func:`spinemm.morphometry.column.assemble_column` orders them head to
       foot into the 17 levels and fills in the ones not found (``detected``
-      says which).
+      says which); with ``pose_config`` / ``pose_checkpoint``
+      (``configs/vertebra_ap/td-hm_*``) a second stage places the corners
+      of every detected box again on a crop cut from the film at its own
+      resolution (:class:`spinemm.apis.second_stage.CornerRefiner`); the
+      boxes, the column order and the corner scores stay the detector's.
     """
 
     def __init__(self, config, checkpoint, device='cpu', score_thr=0.3,
-                 backend='pytorch', flip_test=False):
+                 backend='pytorch', flip_test=False, pose_config=None,
+                 pose_checkpoint=None):
         self.is_pose = _is_pose_config(config)
         # per-vertebra detector: also detect on the mirrored film and merge
         # (spinemm.morphometry.column.merge_flipped)
@@ -52,6 +57,15 @@ class SpineLandmarker:
                 raise ValueError(
                     f'{config} predicts keypoints {names}, not the AP '
                     f'scheme {tuple(AP_KEYPOINT_NAMES)}')
+        self.refiner = None
+        if pose_config:
+            if self.is_pose:
+                raise ValueError(
+                    f'{config} is a whole-spine model: a second stage '
+                    '(--pose-config) refines a per-vertebra detector\'s boxes')
+            from .second_stage import CornerRefiner
+            self.refiner = CornerRefiner(pose_config, pose_checkpoint,
+                                         AP_KEYPOINT_NAMES, device, backend)
 
     def __call__(self, image):
         """``image``: a path or a BGR/grey array. Returns dict(corners=(17,
@@ -97,6 +111,8 @@ class SpineLandmarker:
         kpt_scores = np.array([v['keypoint_scores'] for v in found],
                               float).reshape(-1, 4)
         det_scores = np.array([v['score'] for v in found], float)
+        if self.refiner is not None and len(found):
+            corners = self.refiner(img, [v['bbox'] for v in found])[0]
         return found, corners, kpt_scores, det_scores
 
     def _detect(self, img):

@@ -34,3 +34,16 @@ class LateralVertebraPoseDataset(VertebraPoseDataset):
     ``iscrowd`` stretches are skipped."""
 
     METAINFO = dict(from_file=LATERAL4_META_FILE)
+
+
+AP4_META_FILE = osp.join(osp.dirname(osp.abspath(__file__)), 'ap4_meta.py')
+
+
+@DATASETS.register_module()
+class APVertebraPoseDataset(VertebraPoseDataset):
+    """One vertebral body per sample (top-down) on an AP film, the 4-corner
+    AP scheme (:file:`ap4_meta.py`: right and left swap under a horizontal
+    flip): the per-vertebra json of ``tools/dataset_converters/aasce2coco.py``.
+    """
+
+    METAINFO = dict(from_file=AP4_META_FILE)

@@ -40,10 +40,17 @@ def main():
     p.add_argument('--flip-test', action='store_true',
                    help='per-vertebra detector: also detect on the mirrored '
                    'film and merge the two (test-time flip)')
+    p.add_argument('--pose-config', help='a second stage '
+                   '(configs/vertebra_ap/td-hm_*): corners placed again on '
+                   'full-resolution crops of the detected boxes')
+    p.add_argument('--pose-checkpoint')
     p.add_argument('--device', default='cpu')
     p.add_argument('--overwrite', action='store_true',
                    help='replace output files that spinemm did not write')
     a = p.parse_args()
+    if bool(a.pose_config) != bool(a.pose_checkpoint):
+        raise SystemExit('error: --pose-config and --pose-checkpoint go '
+                         'together')
     films = read_aasce(a.data_root, progress=True)
     if a.split != 'all':
         keep = set(patient_split(films, a.val_fraction, a.seed)[
@@ -59,7 +66,9 @@ def main():
     with refusals_as_exit():  # every name checked before any compute
         plan = OutputPlan(a.overwrite, [], outs).check()
     model = SpineLandmarker(a.config, a.checkpoint, a.device,
-                            flip_test=a.flip_test)
+                            flip_test=a.flip_test,
+                            pose_config=a.pose_config,
+                            pose_checkpoint=a.pose_checkpoint)
     preds = []
     for f in tqdm(films, desc='eval_aasce', unit='film'):
         r = model(f['image'])

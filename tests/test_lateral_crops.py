@@ -1,0 +1,86 @@
+"""Lumbar- and cervical-only films cut out of the real full-spine films
+(spinemm.formats.lateral_crops): the points move with the cut, and levels
+are counted from the one anchor such a film shows."""
+import numpy as np
+import pytest
+
+from conftest import LATERAL, listed, needs_real, run_tool
+from test_lateral_levels import _detections
+
+
+@pytest.fixture(scope='module')
+def cutouts(tmp_path_factory):
+    from spinemm.formats.lateral_crops import crop_lateral_films
+    from spinemm.formats.lateral_fullspine import read_lateral_fullspine
+    base = tmp_path_factory.mktemp('cutouts')
+    full = read_lateral_fullspine(LATERAL)
+    out = {}
+    for region in ('lumbar', 'cervical'):
+        crop_lateral_films(LATERAL, str(base / region), region)
+        out[region] = read_lateral_fullspine(str(base / region))
+    return full, out, base
+
+
+@needs_real
+def test_cutout_points_are_the_films_points_moved(cutouts):
+    """Each kept point is the full film's point less the window's corner,
+    the window's pixels are the film's, and only whole vertebrae of the
+    region are kept (T11-L5 + S1; C2 + C3-T2)."""
+    import json
+
+    import cv2
+    full, out, base = cutouts
+    for region, (first, last) in dict(lumbar=('T11', 'L5'),
+                                      cervical=('C3', 'T2')).items():
+        meta = {im['file_name']: im['crop'] for im in json.load(open(
+            base / region / 'annotations.json'))['images']}
+        for f, c in zip(full, out[region]):
+            assert f['name'] == c['name']
+            top, left = meta[c['name']]['top'], meta[c['name']]['left']
+            assert c['levels'][0] == first and c['levels'][-1] == last
+            anchor = 'S1' if region == 'lumbar' else 'C2'
+            other = 'C2' if region == 'lumbar' else 'S1'
+            assert np.isfinite(c['column'][anchor]).sum() == 4
+            assert np.isnan(c['column'][other]).all()
+            for lv in c['levels'] + [anchor]:
+                np.testing.assert_allclose(
+                    c['column'][lv] + [left, top], f['column'][lv],
+                    atol=1e-3, equal_nan=True)
+            assert 0.75 < c['width'] / c['height'] <= 0.86
+        # pixels: the first film's window, byte for byte
+        f, c = full[0], out[region][0]
+        top, left = meta[c['name']]['top'], meta[c['name']]['left']
+        a = cv2.imread(f['image'], cv2.IMREAD_GRAYSCALE)
+        b = cv2.imread(c['image'], cv2.IMREAD_GRAYSCALE)
+        assert (a[top:top + b.shape[0], left:left + b.shape[1]] == b).all()
+
+
+@needs_real
+def test_levels_of_partial_films_come_from_their_one_anchor(cutouts):
+    """The truth of every cut-out, shuffled with 2 px noise, gets every
+    level right: lumbar films counted up from S1, cervical films down from
+    C2."""
+    from spinemm.morphometry.lateral_levels import lateral_levels
+    _, out, _ = cutouts
+    for region, anchor in (('lumbar', 'S1'), ('cervical', 'C2')):
+        for f in out[region]:
+            r = lateral_levels(*_detections(f, anchors=(anchor, ),
+                                            jitter=2.0))
+            assert r['anchor'] == anchor, f['name']
+            assert sorted(r['column']) == sorted(f['levels'] + [anchor])
+            for lv in f['levels']:
+                np.testing.assert_allclose(r['column'][lv],
+                                           f['column'][lv], atol=10)
+
+
+@needs_real
+def test_crop_tool_refuses_a_folder_it_did_not_write(tmp_path):
+    out = tmp_path / 'lumbar'
+    out.mkdir()
+    (out / 'notes.txt').write_text('mine')
+    proc = run_tool(['python', 'tools/dataset_converters/crop_lateral_films.py',
+                     LATERAL, str(out), '--region', 'lumbar'])
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr
+    assert str(out) in proc.stderr
+    assert listed(out) == ['notes.txt']
+    assert (out / 'notes.txt').read_text() == 'mine'
