@@ -102,12 +102,66 @@ def ct_templates(tmp_path_factory):
     return str(out)
 
 
+_ZYGOTE = {}
+
+
+def _zygote():
+    """The session's tool runner (tests/tool_zygote.py), started on first
+    use; None where it cannot start (then tools run in fresh
+    interpreters)."""
+    if 'proc' not in _ZYGOTE:
+        import atexit
+        import json
+        _ZYGOTE['proc'] = None
+        if os.environ.get('SPINEMM_TEST_FRESH_PROCESSES') or \
+                not hasattr(os, 'fork'):
+            return None
+        proc = subprocess.Popen(
+            [sys.executable, osp.join(ROOT, 'tests', 'tool_zygote.py')],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, env=dict(os.environ, PYTHON=sys.executable))
+        line = proc.stdout.readline()
+        if not line or not json.loads(line).get('ready'):
+            proc.kill()
+            return None
+        atexit.register(proc.kill)
+        _ZYGOTE['proc'] = proc
+    return _ZYGOTE['proc']
+
+
+def _run_in_zygote(proc, args, cwd, timeout):
+    import json
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err = osp.join(tmp, 'out'), osp.join(tmp, 'err')
+        proc.stdin.write(json.dumps(dict(
+            argv=list(args[1:]), cwd=str(cwd), out=out, err=err,
+            timeout=timeout)) + '\n')
+        proc.stdin.flush()
+        reply = json.loads(proc.stdout.readline())
+        with open(out, errors='replace') as fo, \
+                open(err, errors='replace') as fe:
+            stdout, stderr = fo.read(), fe.read()
+    if reply['timed_out']:
+        raise subprocess.TimeoutExpired(args, timeout, stdout, stderr)
+    return subprocess.CompletedProcess(args, reply['rc'], stdout, stderr)
+
+
 def run_tool(args, cwd=ROOT, timeout=600, env=None):
     """Run a command with this interpreter (a leading ``'python'`` means
     ``sys.executable``: CI runs pytest from the venv without activating it);
-    return the completed process."""
+    return the completed process. ``python SCRIPT.py ...`` runs in a fork of
+    the session's pre-imported interpreter (tests/tool_zygote.py: the same
+    tool code, its own process, without 4-10 s of imports each time);
+    anything else, or a run with extra ``env``, in a fresh interpreter
+    (``SPINEMM_TEST_FRESH_PROCESSES=1``: every run)."""
     if args and args[0] == 'python':
         args = [sys.executable] + list(args[1:])
+    if (not env and len(args) > 1 and args[0] == sys.executable
+            and str(args[1]).endswith('.py')):
+        proc = _zygote()
+        if proc is not None and proc.poll() is None:
+            return _run_in_zygote(proc, args, cwd, timeout)
     full_env = dict(os.environ, PYTHON=sys.executable, **(env or {}))
     proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=full_env)

@@ -84,3 +84,47 @@ def test_crop_tool_refuses_a_folder_it_did_not_write(tmp_path):
     assert str(out) in proc.stderr
     assert listed(out) == ['notes.txt']
     assert (out / 'notes.txt').read_text() == 'mine'
+
+
+@needs_real
+def test_fusion_hardware_lies_on_its_vertebrae(cutouts):
+    """Painted screws, rod and cages change pixels only around the
+    instrumented run (its corners' extent, widened backwards by the screw
+    entry), never inside a vertebra outside the run; the same seed paints the
+    same pixels; the transform leaves boxes and keypoints as they were."""
+    import cv2
+
+    from spinemm.det.transforms import RandomImplants
+    from spinemm.synthesis.implants import paint_fusion
+    _, out, _ = cutouts
+    for f in out['lumbar'][:6]:
+        img = cv2.imread(f['image'], cv2.IMREAD_GRAYSCALE)
+        levels = [lv for lv in f['levels']]
+        corners = np.array([f['column'][lv] for lv in levels])
+        a, b = img.copy(), img.copy()
+        run = paint_fusion(a, corners, np.random.RandomState(5))
+        paint_fusion(b, corners, np.random.RandomState(5))
+        assert (a == b).all() and 2 <= len(run) <= 6
+        assert run == sorted(run)  # head to foot, consecutive
+        assert run == list(range(run[0], run[0] + len(run)))
+        changed = np.argwhere(a != img)[:, ::-1]  # x, y
+        assert len(changed)
+        pts = corners[run].reshape(-1, 2)
+        depth = np.linalg.norm(corners[run][:, 1] - corners[run][:, 0],
+                               axis=1).max()
+        lo, hi = pts.min(0) - 0.6 * depth, pts.max(0) + 0.3 * depth
+        assert ((changed >= lo) & (changed <= hi)).all(), f['name']
+        for j in set(range(len(levels))) - set(run):
+            x0, y0 = corners[j].min(0).astype(int) + 3
+            x1, y1 = corners[j].max(0).astype(int) - 3
+            neighbour = abs(j - run[0]) == 1 or abs(j - run[-1]) == 1
+            if not neighbour:
+                assert (a[y0:y1, x0:x1] == img[y0:y1, x0:x1]).all()
+    kpts = np.concatenate([corners, np.full((len(corners), 4, 1), 2.0)], 2)
+    res = dict(img=cv2.cvtColor(img, cv2.COLOR_GRAY2BGR),
+               gt_keypoints=kpts.astype(np.float32).copy(),
+               gt_bboxes_labels=np.zeros(len(kpts), np.int64))
+    before = res['img'].copy()
+    res = RandomImplants(prob=1.0)(res)
+    assert (res['gt_keypoints'] == kpts.astype(np.float32)).all()
+    assert (res['img'] != before).any()

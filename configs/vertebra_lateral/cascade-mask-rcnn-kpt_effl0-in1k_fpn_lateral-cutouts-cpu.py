@@ -3,7 +3,8 @@
 # to a random window (30-100 % of the film's height, 60-100 % of its width)
 # before they are scaled to the 1024 px long side, so that a lumbar-only or
 # cervical-only film, whose vertebrae are 2-3x larger at that size, looks
-# like something seen in training. Same data, schedule and heads.
+# like something seen in training; 30 % of the films get fusion hardware
+# painted on (spinemm.synthesis.implants). Same data, schedule and heads.
 # Scored on full films and on the lumbar and cervical cut-outs of the
 # validation films (tools/dataset_converters/crop_lateral_films.py).
 #   python tools/train.py \
@@ -23,6 +24,9 @@ _load = [
     dict(type='spinemm.LoadVertebraKeypoints', num_keypoints=4),
 ]
 train_pipeline = _load + [
+    # pedicle screws, rods and cages painted over 2-6 vertebrae of 30 % of
+    # the films (spinemm.synthesis.implants): users' lumbar films have them
+    dict(type='spinemm.RandomImplants', prob=0.3),
     dict(type='RandomApply', prob=0.5, transforms=[
         # vertebrae cut by the window keep their clipped box, their corners
         # outside it become invisible; windows without a vertebra are drawn

@@ -57,11 +57,16 @@ def crop_window(film, region):
     return top, bottom, left, left + width
 
 
-def crop_lateral_films(root, out, region='lumbar', overwrite=False):
+def crop_lateral_films(root, out, region='lumbar', overwrite=False,
+                       implants=None):
     """Write the ``region`` cut-out of every film of ``root`` to ``out``
     (images/<same name>, annotations.json). A vertebra keeps its points
     when all of them lie in the cut-out; the others are not annotated
-    (visibility 0), as on a partial film. Returns the number of films."""
+    (visibility 0), as on a partial film. ``implants``: a seed; each film
+    then gets fusion hardware painted over 2-5 of its vertebrae
+    (:func:`spinemm.synthesis.implants.paint_fusion`, seeded per film; the
+    levels are listed under ``images[i]['implants']``). Returns the number
+    of films."""
     import cv2
 
     from ..utils.atomic import atomic_dir
@@ -78,20 +83,30 @@ def crop_lateral_films(root, out, region='lumbar', overwrite=False):
             top, bottom, left, right = crop_window(film, region)
             img = cv2.imread(film['image'], cv2.IMREAD_GRAYSCALE)[
                 top:bottom, left:right]
-            cv2.imwrite(osp.join(tmp, 'images', film['name']), img)
             lo, hi = np.array([left, top]), np.array([right, bottom])
             keep = set()
             for lv, c in film['column'].items():
                 pts = c[np.isfinite(c).all(1)]
                 if len(pts) and ((pts >= lo) & (pts <= hi)).all():
                     keep.add(lv)
+            fused = []
+            if implants is not None:
+                from ..synthesis.implants import paint_fusion
+                levels = [lv for lv in COLUMN_LEVELS if lv in keep and
+                          np.isfinite(film['column'][lv]).all()]
+                corners = np.array([film['column'][lv] - [left, top]
+                                    for lv in levels])
+                run = paint_fusion(img, corners, np.random.RandomState(
+                    int(implants) + i), num_levels=(2, 5))
+                fused = [levels[j] for j in run]
             kps = []
             for lv, k in slots:
                 x, y = film['column'][lv][k]
                 kps += [round(float(x) - left, 3), round(float(y) - top, 3),
                         2] \
                     if lv in keep else [0, 0, 0]
-            images.append(dict(id=i, file_name=film['name'],
+            cv2.imwrite(osp.join(tmp, 'images', film['name']), img)
+            images.append(dict(id=i, file_name=film['name'], implants=fused,
                                width=int(img.shape[1]),
                                height=int(img.shape[0]),
                                crop=dict(region=region, top=top, left=left,
