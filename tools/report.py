@@ -3,7 +3,8 @@ heights (mm), ratios, Genant grade per vertebra.
 
     python tools/report.py INPUT --det-config C --det-checkpoint P \
         [--pose-config C --pose-checkpoint P] [--spacing ROW COL]
-    python tools/report.py FILM --view ap --ap-config C --ap-checkpoint P
+    python tools/report.py FILM --view ap --ap-config C --ap-checkpoint P \
+        [--pose-config C --pose-checkpoint P]
     python tools/report.py FILM --view sagittal --det-config C --det-checkpoint P
 INPUT: a PNG/JPEG, a DICOM radiograph, a DICOM series folder or a NIfTI
 volume (its central sagittal slice), or a folder of images. A folder whose
