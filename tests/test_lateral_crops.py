@@ -128,3 +128,44 @@ def test_fusion_hardware_lies_on_its_vertebrae(cutouts):
     res = RandomImplants(prob=1.0)(res)
     assert (res['gt_keypoints'] == kpts.astype(np.float32)).all()
     assert (res['img'] != before).any()
+
+
+def test_edge_crop_keeps_the_top_or_the_bottom():
+    """RandomEdgeCrop (mid_prob=0) cuts windows that touch the film's top
+    or bottom edge, both kinds occur, and the keypoints move with the
+    window (through spinemm.WithKeypoints and the recorded homography)."""
+    from spinemm.det.transforms import (RandomEdgeCrop, WithKeypoints,
+                                        apply_homography)
+    h, w = 400, 120
+    rng = np.random.RandomState(0)
+    np.random.seed(0)
+    boxes = np.array([[20, y, 100, y + 30] for y in range(10, 380, 40)],
+                     np.float32)
+    kpts = np.concatenate([boxes[:, None, :2] + rng.uniform(
+        0, 20, (len(boxes), 4, 2)), np.full((len(boxes), 4, 1), 2.0)],
+        2).astype(np.float32)
+    t = WithKeypoints(dict(type='spinemm.RandomEdgeCrop', mid_prob=0.0,
+                           crop_type='relative_range', crop_size=(0.3, 0.6),
+                           allow_negative_crop=False))
+    assert isinstance(t.inner, RandomEdgeCrop)
+    edges, seen = set(), 0
+    for _ in range(30):
+        from mmdet.structures.bbox import HorizontalBoxes
+        res = dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w),
+                   gt_bboxes=HorizontalBoxes(boxes.copy()),
+                   gt_bboxes_labels=np.zeros(len(boxes), np.int64),
+                   gt_ignore_flags=np.zeros(len(boxes), bool),
+                   gt_keypoints=kpts.copy())
+        out = t(res)
+        m = out['homography_matrix']
+        top = -m[1, 2]
+        ch = out['img'].shape[0]
+        assert top == 0 or top + ch == h, (top, ch)
+        edges.add('top' if top == 0 else 'bottom')
+        vis = out['gt_keypoints'][..., 2] > 0
+        kept = out['gt_keypoints'][..., :2][vis]
+        moved = apply_homography(kpts[..., :2], m).reshape(-1, 2)
+        near = np.linalg.norm(kept[:, None] - moved[None], axis=2).min(1)
+        assert (near < 1e-3).all()
+        seen += len(kept)
+    assert edges == {'top', 'bottom'} and seen > 30
