@@ -5,6 +5,7 @@ import os.path as osp
 import spinemm  # noqa: F401  (compat fixes before anything loads a checkpoint)
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+from spinemm.engine.cli import finish_distributed
 from spinemm.engine import add_test_args, merge_test_args
 from spinemm.utils import refusals_as_exit
 
@@ -21,6 +22,7 @@ def main():
         # rerun may replace it
         from spinemm.utils.manifest import record_written
         record_written(args.out)
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ import argparse
 import spinemm  # noqa: F401  (compat fixes before anything loads a checkpoint)
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+from spinemm.engine.cli import finish_distributed
 from spinemm.engine import add_train_args, merge_train_args
 from spinemm.utils import refusals_as_exit
 
@@ -14,6 +15,7 @@ def main():
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':
