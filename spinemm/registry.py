@@ -40,9 +40,10 @@ from mmengine.registry import Registry
 #: The sub-packages that register modules, per kind. A new module is found by
 #: its registry once its package is listed here.
 MODEL_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
-                  'spinemm.fracture', 'spinemm.volume3d', 'spinemm.backbones']
+                  'spinemm.levels', 'spinemm.fracture', 'spinemm.volume3d',
+                  'spinemm.backbones']
 DATA_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
-                 'spinemm.fracture', 'spinemm.volume3d',
+                 'spinemm.levels', 'spinemm.fracture', 'spinemm.volume3d',
                  'spinemm.synthesis.transforms']
 
 

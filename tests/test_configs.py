@@ -299,6 +299,14 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         films = load_coco_json(aasce + 'train_spine.json')['images']
         assert len(dataset) == len(films) > 300
         assert dataset.get_data_info(0)['keypoints'].shape == (1, 68, 2)
+    elif lateral and cfg.train_dataloader.dataset.type == \
+            'LateralLevelCropDataset':  # a crop per vertebra, C2, S1, 8 none
+        from spinemm.formats import load_coco_json
+        films = load_coco_json(lateral + 'train.json')['images']
+        assert len(dataset) == len(films) * (22 + 2 + 8)
+        item = dataset[0]
+        assert item['inputs'].shape == (1, cfg.size, cfg.size)
+        assert item['inputs'].dtype == torch.uint8
     elif lateral and cfg.default_scope == 'mmpose':  # a sample per vertebra
         from spinemm.formats import load_coco_json
         anns = load_coco_json(lateral + 'train.json')['annotations']

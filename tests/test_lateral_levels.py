@@ -163,19 +163,17 @@ def test_the_sagittal_report_of_a_real_column_round_trips(films, tmp_path):
     assert cv2.imread(str(tmp_path / 'film.png')).shape[:2] == image.shape
 
 
-def test_when_the_anchor_counts_disagree_each_counts_its_side_of_the_gap():
-    """Three vertebrae missed at the cervico-thoracic junction in a gap that
-    reads as two (its spacing shrunk by the smaller cervical vertebrae):
-    counted from S1 alone the cervical ones would be named one level too
-    low; the counts from C2 and S1 disagree, and each side of the widest
-    gap keeps its own anchor's count."""
+def test_a_gap_is_counted_from_vertebral_heights_not_neighbour_spacing():
+    """Three vertebrae missed at the cervico-thoracic junction, the spacing
+    above the gap larger than below (as cervical discs are): the gap is 3.4
+    of the spacings below it, which a count from the neighbours' spacing
+    reads as two. Counted from the vertebral heights (plus a disc) it holds
+    three, C2 and S1 agree, and every level is right."""
     from spinemm.morphometry.lateral_levels import (VERTEBRA_LEVELS,
                                                     lateral_levels)
 
     def box(y):
         return [[0, y], [30, y], [0, y + 20], [30, y + 20]]
-    # spacing 30 px; below C7 everything 18 px higher, so the gap C7-T4
-    # holding T1-T3 is 3.4 spacings: read as two vertebrae, not three
     cut = VERTEBRA_LEVELS.index('C7')
     y = {lv: 100.0 + 30 * k - (18 if k > cut else 0)
          for k, lv in enumerate(VERTEBRA_LEVELS)}
@@ -186,7 +184,7 @@ def test_when_the_anchor_counts_disagree_each_counts_its_side_of_the_gap():
         [box(y['L5'] + 30)]
     r = lateral_levels(labels, np.array(corners, float),
                        np.ones(len(labels)))
-    assert r['consistent'] is False and r['anchor'] == 'C2+S1'
+    assert r['consistent'] is True and r['anchor'] == 'S1'
     for lv in kept:
         assert r['column'][lv][0, 1] == y[lv], lv
     assert r['skipped'] == list(missed)

@@ -5,7 +5,9 @@ heights (mm), ratios, Genant grade per vertebra.
         [--pose-config C --pose-checkpoint P] [--spacing ROW COL]
     python tools/report.py FILM --view ap --ap-config C --ap-checkpoint P \
         [--pose-config C --pose-checkpoint P]
-    python tools/report.py FILM --view sagittal --det-config C --det-checkpoint P
+    python tools/report.py FILM --view sagittal --det-config C --det-checkpoint P \
+        [--pose-config C --pose-checkpoint P] \
+        [--level-config C --level-checkpoint P]
 INPUT: a PNG/JPEG, a DICOM radiograph, a DICOM series folder or a NIfTI
 volume (its central sagittal slice), or a folder of images. A folder whose
 DICOM slices share one series is that series, whatever else lies in it
@@ -24,7 +26,10 @@ and S1, the sagittal alignment (cervical lordosis, thoracic kyphosis, lumbar
 lordosis, T1 slope, SVA), per vertebra heights, wedge angle and Genant
 grade (T4-L4), and the disc heights; with --pose-config/--pose-checkpoint
 (configs/vertebra_lateral/td-hm_*) the corners are placed again on
-full-resolution crops of the detected boxes.
+full-resolution crops of the detected boxes; with --level-config/
+--level-checkpoint (configs/vertebra_lateral/level-cls_*) the levels come
+from each vertebra's looks and the spacing together, also on lumbar or
+cervical films that show neither C2 nor S1.
 """
 import argparse
 
@@ -53,6 +58,9 @@ def main():
     p.add_argument('--ap-checkpoint')
     p.add_argument('--pose-config')
     p.add_argument('--pose-checkpoint')
+    p.add_argument('--level-config', help='--view sagittal: a level '
+                   'classifier (configs/vertebra_lateral/level-cls_*)')
+    p.add_argument('--level-checkpoint')
     p.add_argument('--out-dir', default='outputs/report')
     p.add_argument('--score-thr', type=float, default=None,
                    help='detections below are dropped (default 0.6; 0.3 '
@@ -81,9 +89,13 @@ def main():
                    help='replace files of the output names that spinemm '
                    'did not write')
     a = p.parse_args()
-    if bool(a.pose_config) != bool(a.pose_checkpoint):
-        raise SystemExit('error: --pose-config and --pose-checkpoint go '
-                         'together')
+    for x in ('pose', 'level'):
+        if bool(getattr(a, x + '_config')) != bool(
+                getattr(a, x + '_checkpoint')):
+            raise SystemExit(f'error: --{x}-config and --{x}-checkpoint go '
+                             'together')
+    if a.level_config and a.view != 'sagittal':
+        raise SystemExit('error: --level-config is for --view sagittal')
     need = ('ap_config', 'ap_checkpoint') if a.view == 'ap' else (
         'det_config', 'det_checkpoint')
     missing = [n for n in need if not getattr(a, n)]
@@ -146,7 +158,9 @@ def report_sagittal(a, items, stems):
     model = LateralLandmarker(a.det_config, a.det_checkpoint, a.device,
                               0.3 if a.score_thr is None else a.score_thr,
                               backend=a.backend, pose_config=a.pose_config,
-                              pose_checkpoint=a.pose_checkpoint)
+                              pose_checkpoint=a.pose_checkpoint,
+                              level_config=a.level_config,
+                              level_checkpoint=a.level_checkpoint)
     for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
         image, spacing, source = load_any(path, uid, a.gaps, None,
                                           a.skip_bad)

@@ -19,7 +19,7 @@ class LateralLandmarker:
 
     def __init__(self, config, checkpoint, device='cpu', score_thr=0.3,
                  backend='pytorch', pose_config=None, pose_checkpoint=None,
-                 anchor_thr=0.1):
+                 anchor_thr=0.1, level_config=None, level_checkpoint=None):
         """``score_thr``: vertebrae below are dropped; ``anchor_thr``: the
         best C2 and the best S1 detection count from this score (one of
         each is looked for, so a lower bar costs no false vertebra; on the
@@ -27,7 +27,12 @@ class LateralLandmarker:
         there). ``pose_config`` / ``pose_checkpoint``: an optional second stage
         (``configs/vertebra_lateral/td-hm_*``), a top-down model that places
         the corners again on a crop of each detected box cut from the film
-        at its own resolution; its corners replace the detector's."""
+        at its own resolution; its corners replace the detector's.
+        ``level_config`` / ``level_checkpoint``: an optional level
+        classifier (``configs/vertebra_lateral/level-cls_*``, PyTorch):
+        the levels then come from every vertebra's looks and the spacing
+        together (``anchor='appearance'``), on films that show neither C2
+        nor S1 too."""
         from .inference import VertebraDetector
         self.score_thr, self.anchor_thr = score_thr, anchor_thr
         self.detector = VertebraDetector(config, checkpoint, device,
@@ -44,6 +49,11 @@ class LateralLandmarker:
             self.pose = CornerRefiner(pose_config, pose_checkpoint,
                                       LATERAL4_KEYPOINT_NAMES, device,
                                       backend)
+        self.levels = None
+        if level_config:
+            from .level_classifier import LevelClassifier
+            self.levels = LevelClassifier(level_config, level_checkpoint,
+                                          device)
         missing = {'vertebra', 'C2', 'S1'} - set(self.detector.classes)
         if missing:
             raise InputError(
@@ -68,7 +78,8 @@ class LateralLandmarker:
                              for k in LATERAL4_KEYPOINT_NAMES]
                             for v in found], float).reshape(-1, 4, 2)
         scores = np.array([v['score'] for v in found], float)
-        levelled = lateral_levels(labels, corners, scores)
+        log_probs = self.levels(image, corners) if self.levels else None
+        levelled = lateral_levels(labels, corners, scores, log_probs)
         if self.pose is not None and len(found):
             # levels from the detector's boxes, corners from the second
             # stage (C2 and S1 keep their one endplate)
@@ -124,6 +135,11 @@ def draw_lateral(image, result, truth=None):
              if np.isfinite(result['alignment'][key])]
     if result.get('anchor') is None:
         lines.append('levels unanchored (no C2 or S1 found): a guess')
+    elif result.get('anchor') == 'appearance':
+        margin = result.get('margin')
+        lines.append('levels from appearance' + (
+            f' (lead {margin:.1f})' if margin is not None and
+            np.isfinite(margin) else ''))
     elif result.get('consistent') is False:
         lines.append('C2 and S1 disagree on the count: levels from S1')
     for k, text in enumerate(lines):
@@ -174,6 +190,7 @@ def sagittal_report(result, source=None, spacing_source=None):
         spacing_source=spacing_source,
         alignment={k: _num(v) for k, v in result['alignment'].items()},
         anchor=result['anchor'], anchors_agree=result['consistent'],
+        level_margin=_num(result.get('margin')),
         levels_skipped=result['skipped'],
         middle_height_from='endplate centres (no mid-points on this scheme)',
         vertebrae=levels,

@@ -2,7 +2,8 @@
 
     python tools/analysis_tools/eval_lateral.py CONFIG CHECKPOINT DATA_ROOT \
         --out metrics.json [--show-dir pictures/] [--split val] \
-        [--pose-config C --pose-checkpoint P]
+        [--pose-config C --pose-checkpoint P] \
+        [--level-config C --level-checkpoint P]
 
 DATA_ROOT holds images/ and annotations.json (92 named points per film, see
 docs/lateral_films.md). --split val scores the films of lateral2coco.py's
@@ -61,6 +62,9 @@ def main():
     p.add_argument('--pose-config', help='second stage: a top-down corner '
                    'model on crops of the detected boxes')
     p.add_argument('--pose-checkpoint')
+    p.add_argument('--level-config', help='levels from appearance: a level '
+                   'classifier (configs/vertebra_lateral/level-cls_*)')
+    p.add_argument('--level-checkpoint')
     p.add_argument('--score-thr', type=float, default=0.3)
     p.add_argument('--device', default='cpu')
     p.add_argument('--overwrite', action='store_true',
@@ -76,12 +80,16 @@ def main():
     outs += [osp.join(a.show_dir, osp.splitext(f['name'])[0] + '.jpg')
              for f in films] if a.show_dir else []
     plan = OutputPlan(a.overwrite, [a.data_root], outs).check()
-    if bool(a.pose_config) != bool(a.pose_checkpoint):
-        raise SystemExit('error: --pose-config and --pose-checkpoint go '
-                         'together')
+    for x in ('pose', 'level'):
+        if bool(getattr(a, x + '_config')) != bool(
+                getattr(a, x + '_checkpoint')):
+            raise SystemExit(f'error: --{x}-config and --{x}-checkpoint go '
+                             'together')
     model = LateralLandmarker(a.config, a.checkpoint, a.device, a.score_thr,
                               pose_config=a.pose_config,
-                              pose_checkpoint=a.pose_checkpoint)
+                              pose_checkpoint=a.pose_checkpoint,
+                              level_config=a.level_config,
+                              level_checkpoint=a.level_checkpoint)
     # the floor: always answering the training films' median angle
     train_angles = [sagittal_alignment(f['column']) for f in train]
     medians = {k: float(np.nanmedian([t[k] for t in train_angles]))
