@@ -248,3 +248,16 @@ def test_report_wants_level_config_and_checkpoint_together(tmp_path):
     assert '--level-config and --level-checkpoint go together' in \
         proc.stderr
     assert not out.exists() or listed(out) == []
+
+
+def test_the_picture_says_how_the_levels_were_found():
+    from spinemm.apis.lateral import level_note
+    assert level_note(dict(anchor=None)).endswith('a guess')
+    assert level_note(dict(anchor='appearance', margin=0.2)) == \
+        'levels from appearance, unsure (lead 0.2)'
+    assert level_note(dict(anchor='appearance', margin=3.0)) == \
+        'levels from appearance (lead 3.0)'
+    assert level_note(dict(anchor='appearance', margin=float('inf'))) == \
+        'levels from appearance'
+    assert 'disagree' in level_note(dict(anchor='S1', consistent=False))
+    assert level_note(dict(anchor='S1', consistent=True)) == ''

@@ -109,6 +109,24 @@ _SHOWN = (('cervical_lordosis_C2_C7', 'CL C2-C7'),
           ('lumbar_lordosis_L1_S1', 'LL L1-S1'), ('T1_slope', 'T1 slope'))
 
 
+def level_note(result):
+    """What the picture says about how the levels were found, or ''.
+    From appearance, a lead under 1 (the next-best count at least e^-1 as
+    likely) is called unsure."""
+    anchor = result.get('anchor')
+    if anchor is None:
+        return 'levels unanchored (no C2 or S1 found): a guess'
+    if anchor == 'appearance':
+        margin = result.get('margin')
+        known = margin is not None and np.isfinite(margin)
+        return 'levels from appearance' + (
+            ', unsure' if known and margin < 1 else '') + (
+            f' (lead {margin:.1f})' if known else '')
+    if result.get('consistent') is False:
+        return 'C2 and S1 disagree on the count: levels from S1'
+    return ''
+
+
 def draw_lateral(image, result, truth=None):
     """Corners, levels and the sagittal angles on the film (BGR). ``truth``
     (optional ``{level: (4, 2)}``) is drawn in green under the prediction;
@@ -133,15 +151,9 @@ def draw_lateral(image, result, truth=None):
     lines = [f'{short}: {result["alignment"][key]:.1f} deg'
              for key, short in _SHOWN
              if np.isfinite(result['alignment'][key])]
-    if result.get('anchor') is None:
-        lines.append('levels unanchored (no C2 or S1 found): a guess')
-    elif result.get('anchor') == 'appearance':
-        margin = result.get('margin')
-        lines.append('levels from appearance' + (
-            f' (lead {margin:.1f})' if margin is not None and
-            np.isfinite(margin) else ''))
-    elif result.get('consistent') is False:
-        lines.append('C2 and S1 disagree on the count: levels from S1')
+    note = level_note(result)
+    if note:
+        lines.append(note)
     for k, text in enumerate(lines):
         cv2.putText(img, text, (10, 30 * scale * (k + 1)),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.7 * scale, (0, 200, 255),
@@ -191,6 +203,7 @@ def sagittal_report(result, source=None, spacing_source=None):
         alignment={k: _num(v) for k, v in result['alignment'].items()},
         anchor=result['anchor'], anchors_agree=result['consistent'],
         level_margin=_num(result.get('margin')),
+        levels_note=level_note(result),
         levels_skipped=result['skipped'],
         middle_height_from='endplate centres (no mid-points on this scheme)',
         vertebrae=levels,
