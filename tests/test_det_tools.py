@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import KPT_CPU, listed, run_tool
+from conftest import KPT_CPU, ROOT, listed, run_tool
 from conftest import ok as _ok
 
 
@@ -190,3 +190,20 @@ def test_benchmark_prints_side_by_side_ratios():
         # the printed ratio is of the unrounded figures (2 decimals shown)
         lo, hi = (v - 0.005) / (s + 0.005), (v + 0.005) / (s - 0.005)
         assert lo - 5e-4 <= ratio <= hi + 5e-4
+
+
+def test_benchmark_feeds_the_configs_own_keypoint_count():
+    """The AP configs predict 4 corners per vertebra, the lateral ones 6:
+    the random batch must carry as many, or the keypoint loss fails (it
+    did, on every AP config)."""
+    from mmengine.config import Config
+
+    from spinemm.engine.benchmark import measure, random_batch
+    batch = random_batch(64, 1, 'cpu', num_keypoints=4)
+    assert batch['data_samples'][0].gt_instances.keypoints.shape == (8, 4, 3)
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs', 'vertebra_ap',
+        'cascade-mask-rcnn-kpt_r18_fpn_8e_aasce-cpu.py'))
+    assert cfg.model.roi_head.keypoint_head.num_keypoints == 4
+    r = measure(cfg, size=96, batch=1, iters=1, warmup=0)
+    assert r['train_img_s'] > 0 and r['infer_img_s'] > 0

@@ -29,8 +29,9 @@ def stock_variant(cfg):
     return cfg
 
 
-def random_batch(size, batch, device, num_boxes=8, seed=0):
-    """Images and ground truth (boxes, masks, 6 keypoints) drawn at random."""
+def random_batch(size, batch, device, num_boxes=8, seed=0, num_keypoints=6):
+    """Images and ground truth (boxes, masks, ``num_keypoints`` keypoints per
+    box) drawn at random."""
     from mmdet.structures import DetDataSample
     from mmdet.structures.mask import BitmapMasks
     from mmengine.structures import InstanceData
@@ -46,9 +47,10 @@ def random_batch(size, batch, device, num_boxes=8, seed=0):
         for m, (x1, y1, x2, y2) in zip(masks, boxes.astype(int)):
             m[y1:y2, x1:x2] = 1
         kpts = np.concatenate([
-            rng.uniform(boxes[:, None, :2], boxes[:, None, 2:], (num_boxes,
-                                                                  6, 2)),
-            np.full((num_boxes, 6, 1), 2.0)], -1).astype(np.float32)
+            rng.uniform(boxes[:, None, :2], boxes[:, None, 2:],
+                        (num_boxes, num_keypoints, 2)),
+            np.full((num_boxes, num_keypoints, 1), 2.0)],
+            -1).astype(np.float32)
         gt = InstanceData(bboxes=torch.from_numpy(boxes),
                           labels=torch.zeros(num_boxes, dtype=torch.long),
                           masks=BitmapMasks(masks, size, size),
@@ -79,7 +81,11 @@ def measure(cfg, size=256, batch=2, iters=5, warmup=2, device='cpu'):
     model = MODELS.build(cfg.model).to(device)
     model.init_weights()
     opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-    data = random_batch(size, batch, device)
+    # as many points per box as the keypoint head predicts (4 corners on
+    # the AP configs, 6 on the lateral ones); the stock variant ignores them
+    kpt_head = cfg.model.get('roi_head', {}).get('keypoint_head') or {}
+    data = random_batch(size, batch, device,
+                        num_keypoints=kpt_head.get('num_keypoints', 6))
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     model.train()
