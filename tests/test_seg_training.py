@@ -3,12 +3,13 @@ test at the end) and the VerSe volume path, through the stock tools."""
 import csv
 import glob
 import json
+import os
 import os.path as osp
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, ok, run_tool
+from conftest import REAL, ROOT, needs_real, ok, run_tool
 
 MR = osp.join(osp.dirname(ROOT), 'shared', 'data', 'real', 'mr2d_lumbar')
 PYRAMID_MR = osp.join(ROOT, 'configs', 'spine_seg',
@@ -269,3 +270,41 @@ _base_ = {PYRAMID_MR!r}
         # mmseg draws truth | prediction side by side
         h, w = src.shape[:2]
         assert cv2.imread(p).shape[:2] == (h, 2 * w)
+
+
+@needs_real
+def test_verse_infer_reads_a_dicom_series_folder(tiny_verse_run, tmp_path):
+    """A CT as its DICOM series (the real JPEG 2000 series of the
+    TotalSegmentator example): list_cts takes the series folder and a
+    folder of series folders, read_ct puts it on the grid TotalSegmentator
+    wrote its label map on (an independent reading of the same slices),
+    and verse_infer writes its mask on that grid, named after the folder."""
+    import shutil
+
+    from spinemm.apis.inputs import list_cts, read_ct
+    from spinemm.io import read_nifti, reorient
+    src = osp.join(REAL, 'totalseg_ct', 'example_ct_dicom')
+    series = tmp_path / 'study' / 'series_a'
+    shutil.copytree(src, series)
+    assert list_cts(str(series)) == [('series_a', str(series))]
+    assert list_cts(str(tmp_path / 'study')) == [('series_a', str(series))]
+    one = osp.join(src, sorted(os.listdir(src))[0])
+    with pytest.raises(FileNotFoundError, match='one DICOM file'):
+        list_cts(one)
+    ct = read_ct(str(series))
+    ref = read_nifti(osp.join(REAL, 'totalseg_ct', 'example_seg_dicom.nii.gz'))
+    assert ct.data.shape == ref.data.shape == (512, 512, 20)
+    # the label map is stored L, A, S: the same voxels in the same places
+    las = reorient(ct, ('L', 'A', 'S'))
+    assert np.allclose(las.affine, ref.affine, atol=1e-3)
+    assert -1100 < ct.data.min() < -900 and ct.data.max() > 1000  # HU
+    assert np.median(las.data[np.isin(ref.data, [32, 33])]) > 150  # T12, T11
+    ckpt = tiny_verse_run['work'] / 'iter_4.pth'
+    out = tmp_path / 'pred'
+    text = ok(run_tool(['python', 'tools/verse_infer.py',
+                        tiny_verse_run['cfg'], str(ckpt),
+                        str(tmp_path / 'study'), '--out-dir', str(out)]))
+    assert '1 CT(s) segmented' in text
+    mask = read_nifti(str(out / 'series_a_seg-vert_msk.nii.gz'))
+    assert mask.data.shape == ct.data.shape
+    assert np.allclose(mask.affine, ct.affine)

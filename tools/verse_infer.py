@@ -3,8 +3,11 @@
 
     python tools/verse_infer.py CONFIG CHECKPOINT INPUT [--out-dir out/]
 
-INPUT is a CT NIfTI file, a folder of them (``*.nii.gz``), or a VerSe root
-(every ``rawdata/<subject>/<stem>_ct.nii.gz`` under it). For each CT it
+INPUT is a CT NIfTI file, a folder of them (``*.nii.gz``), a DICOM series
+folder (one CT's slices, any transfer syntax pydicom decodes, JPEG 2000
+included), a folder of such series folders, or a VerSe root (every
+``rawdata/<subject>/<stem>_ct.nii.gz`` under it). A series folder writes
+``<folder name>_seg-vert_msk.nii.gz`` (NIfTI, on the series' grid). For each CT it
 writes, as VerSe names them: ``<stem>_seg-vert_msk.nii.gz`` (labels on the
 CT's own grid), ``<stem>_seg-subreg_ctd.json`` (centroids, VerSe format) and
 ``<stem>_seg-vert_snapshot.png`` (mid-sagittal slice with the labels), plus
@@ -25,10 +28,10 @@ import os.path as osp
 
 import numpy as np
 
-from spinemm.apis.inputs import list_cts, plan_outputs
+from spinemm.apis.inputs import list_cts, plan_outputs, read_ct
 from spinemm.apis.volume_segment import (build_volume_segmenter,
                                          write_verse_prediction)
-from spinemm.io import read_nifti
+from spinemm.io.dicom_series import DicomSeriesError
 from spinemm.io.ct_checks import NotCTError, check_ct
 from spinemm.utils import refusals_as_exit
 
@@ -72,12 +75,15 @@ def main():
         raise SystemExit('error: --localizer and --localizer-checkpoint '
                          'go together')
     # an MR, a label map, one slice: refused before the model is built
-    good, skipped = [], []
+    good, skipped, first = [], [], None
     for stem, path in cts:
         try:
-            check_ct(read_nifti(path), path)
+            ct = read_ct(path)
+            check_ct(ct, path)
             good.append((stem, path))
-        except NotCTError as e:
+            if len(cts) == 1:  # read once (a DICOM series decodes slowly)
+                first = ct
+        except (NotCTError, DicomSeriesError) as e:
             print(f'skipped {e}')
             skipped.append(str(e))
     if not good:
@@ -88,13 +94,15 @@ def main():
                                  a.localizer_checkpoint)
     rows = []
     for stem, path in good:
-        ct = read_nifti(path)
+        ct = first if first is not None else read_ct(path)
         result = seg(ct, progress=True)
         paths = write_verse_prediction(result, a.out_dir, stem)
         t = result['seconds']
-        n = int(np.count_nonzero(np.bincount(
-            result['instances'].data.ravel(), minlength=1)[1:]))
-        print(f'{stem}: {n} vertebrae, shape {ct.data.shape}, '
+        found = np.bincount(result['instances'].data.ravel(), minlength=27)
+        sacrum = 'anatomy' in result and found[26] > 0  # VerSe 26: sacrum
+        n = int(np.count_nonzero(found[1:])) - int(sacrum)
+        print(f'{stem}: {n} vertebrae{" + sacrum" if sacrum else ""}, '
+              f'shape {ct.data.shape}, '
               f'{t["total"]:.1f} s (network {t["network"]:.1f} s) -> '
               f'{paths[0]}')
         extra = {}

@@ -135,15 +135,33 @@ def plan_outputs(out_dir, stems, suffixes, inputs, overwrite=False,
     return plan
 
 
+def _dicom_series_dirs(path):
+    """``path`` itself when DICOM files lie directly in it, else its
+    subfolders that hold DICOM files directly (one series folder each, as
+    PACS exports and RSNA's ``train_images/<study>`` lay them out)."""
+    def holds_dicom(d):
+        return any(osp.isfile(f) and is_dicom(f) for f in _files(d))
+    if holds_dicom(path):
+        return [path]
+    subs = [osp.join(path, d) for d in sorted(os.listdir(path))]
+    return [d for d in subs if osp.isdir(d) and holds_dicom(d)]
+
+
 def list_cts(path):
-    """(stem, path) of every CT to segment under ``path``: a file, a VerSe
-    root (through :func:`spinemm.formats.verse.index_verse`) or a flat folder
-    of NIfTI files, label maps left out by name (``*_msk``, ``*seg*``,
-    ``*mask*``, ``*label*``: printed). Stems are distinct (``a.nii`` and
-    ``a.nii.gz`` -> ``a_nii``, ``a_nii_gz``). What ``tools/verse_infer.py``
-    segments."""
+    """(stem, path) of every CT to segment under ``path``: a NIfTI file, a
+    DICOM series folder, a VerSe root (through
+    :func:`spinemm.formats.verse.index_verse`), a flat folder of NIfTI files
+    (label maps left out by name: ``*_msk``, ``*seg*``, ``*mask*``,
+    ``*label*``: printed) or a folder of DICOM series folders. Stems are
+    distinct (``a.nii`` and ``a.nii.gz`` -> ``a_nii``, ``a_nii_gz``; a
+    series folder gives its folder name). Read each with :func:`read_ct`.
+    What ``tools/verse_infer.py`` segments."""
     from ..formats.verse import index_verse
     if osp.isfile(path):
+        if is_dicom(path):
+            raise FileNotFoundError(
+                f'{path} is one DICOM file: give the folder of its series '
+                '(every slice of one CT)')
         files = [path]
     elif osp.isdir(path):
         try:
@@ -157,13 +175,18 @@ def list_cts(path):
                     print(f'skipped {f}: a label map by its name, not a CT')
                 else:
                     files.append(f)
+            files += _dicom_series_dirs(path)
     else:
         raise FileNotFoundError(f'no such file or folder: {path}')
     if not files:
-        raise FileNotFoundError(f'no CT NIfTI (*.nii.gz) in {path}')
+        raise FileNotFoundError(f'no CT in {path}: neither NIfTI files '
+                                '(*.nii.gz) nor DICOM series folders')
     stems = []
     for f in files:
-        name = osp.basename(f)
+        name = osp.basename(osp.normpath(f))
+        if osp.isdir(f):
+            stems.append(name)
+            continue
         for suffix in ('_ct.nii.gz', '.nii.gz', '.nii'):
             if name.endswith(suffix):
                 stems.append(name[:-len(suffix)])
@@ -171,6 +194,21 @@ def list_cts(path):
     seen = {}
     for s in stems:
         seen[s.lower()] = seen.get(s.lower(), 0) + 1
-    stems = [osp.basename(f).replace('.', '_') if seen[s.lower()] > 1 else s
-             for s, f in zip(stems, files)]
+    stems = [osp.basename(osp.normpath(f)).replace('.', '_')
+             if seen[s.lower()] > 1 else s for s, f in zip(stems, files)]
     return list(zip(stems, files))
+
+
+def read_ct(path):
+    """The CT of a :func:`list_cts` entry: a NIfTI file, or the one series
+    of a DICOM folder (:func:`spinemm.io.dicom_series.read_dicom_series`:
+    a folder of several series, slices that do not decode or a gap in the
+    slices raise :class:`~spinemm.io.dicom_series.DicomSeriesError` naming
+    the file)."""
+    from ..io import read_nifti
+    from ..io.dicom_series import read_dicom_series
+    if osp.isdir(path):
+        ct = read_dicom_series(path)
+        ct.meta.setdefault('source', path)
+        return ct
+    return read_nifti(path)
