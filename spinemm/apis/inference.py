@@ -16,7 +16,8 @@ import pycocotools.mask as mask_utils
 import torch
 
 from ..anatomy import KEYPOINT_NAMES
-from ..io import read_dicom_image, spinetk_normalize
+from ..io import read_dicom_image
+from ..io.intensity import film_to_uint8
 from ..io.export import is_dicom as _has_dicom_marker
 
 #: pipeline steps that read annotations: not used on new images
@@ -30,10 +31,12 @@ def is_dicom(path):
 
 def load_image(path):
     """A PNG/JPEG or DICOM radiograph as (uint8 BGR image, spacing or None,
-    spacing source). DICOM goes through its window; values that do not fit
-    8 bits then go through SpineTK's normalisation (how SpineTK brings
-    radiographs to the 8-bit PNGs its models train on), 8-bit data is kept
-    as stored. PNG / JPEG / TIFF go through :func:`spinemm.io.film.read_film`
+    spacing source). DICOM goes through its window (VOI LUT or window
+    centre / width when the file has one) and MONOCHROME1 is inverted;
+    values that do not fit 8 bits are then brought to 8 bits linearly from
+    the film's own range (:func:`spinemm.io.intensity.film_to_uint8`: how a
+    viewer shows it, and how the 8-bit films the models train on look),
+    8-bit data is kept as stored. PNG / JPEG / TIFF go through :func:`spinemm.io.film.read_film`
     (a truncated file, or one too small for a film, is an error naming it;
     a 16-bit film is rescaled from its real range)."""
     from ..io.film import read_film
@@ -44,7 +47,7 @@ def load_image(path):
         if pixels.min() >= 0 and pixels.max() <= 255:
             img = np.round(pixels).astype(np.uint8)  # already 8-bit
         else:
-            img = spinetk_normalize(pixels)
+            img = film_to_uint8(pixels)
         return (cv2.cvtColor(img, cv2.COLOR_GRAY2BGR), spacing,
                 meta['spacing_source'])
     # decoded whole, 16-bit films from their real range, a minimum size

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from ..utils.errors import InputError
-from .intensity import spinetk_normalize
+from .intensity import film_to_uint8
 
 #: fewest pixels along a side of a film (the smallest real AASCE film is
 #: 355 px wide; a thumbnail or an icon is not a radiograph)
@@ -41,9 +41,10 @@ def read_film(path, min_side=MIN_FILM_SIDE):
 
     - it decodes whole (:func:`check_decodes_whole`);
     - more than 8 bits (16-bit PNG / TIFF): its real range is used: a film
-      whose values fit 8 bits is kept as stored, any other goes through
-      SpineTK's normalisation (mean +- 2.5 SD of the non-zero pixels, as
-      DICOM films do here), never through OpenCV's drop of the low byte;
+      whose values fit 8 bits is kept as stored, any other is brought to 8
+      bits linearly from its own range
+      (:func:`spinemm.io.intensity.film_to_uint8`: how the 8-bit films the
+      models train on look), never through OpenCV's drop of the low byte;
     - at least ``min_side`` pixels along each side.
 
     Raises :class:`InputError` naming the file, or FileNotFoundError.
@@ -60,7 +61,7 @@ def read_film(path, min_side=MIN_FILM_SIDE):
         if grey.min() >= 0 and grey.max() <= 255:
             grey = grey.astype(np.uint8)
         else:
-            grey = spinetk_normalize(grey)
+            grey = film_to_uint8(grey)
         img = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
     h, w = img.shape[:2]
     if min(h, w) < min_side:

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from spinemm.apis.inference import load_image
 from spinemm.apis.scoliosis import SpineLandmarker, draw_scoliosis
 from spinemm.evaluation.aasce_metrics import evaluate_films
 from spinemm.formats.aasce import patient_split, read_aasce
@@ -74,7 +75,7 @@ def main():
         r = model(f['image'])
         preds.append(r)
         if a.show_dir:
-            img = cv2.imread(f['image'], cv2.IMREAD_COLOR)
+            img = load_image(f['image'])[0]  # as the model saw it
             with plan.file(osp.join(a.show_dir, osp.splitext(
                     f['name'])[0] + '.jpg'), '.jpg') as tmp:
                 cv2.imwrite(tmp, draw_scoliosis(img, r['corners'], r,

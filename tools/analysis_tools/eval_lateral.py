@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from spinemm.apis.inference import load_image
 from spinemm.apis.lateral import LateralLandmarker, draw_lateral
 from spinemm.evaluation.lateral_metrics import (ANGLES, film_metrics,
                                                 summarize)
@@ -103,7 +104,7 @@ def main():
                    column=_jsonable(r['column']))
         per_film.append(row)
         if a.show_dir:
-            img = cv2.imread(f['image'], cv2.IMREAD_COLOR)
+            img = load_image(f['image'])[0]  # as the model saw it
             with plan.file(osp.join(a.show_dir, osp.splitext(
                     f['name'])[0] + '.jpg'), '.jpg') as tmp:
                 cv2.imwrite(tmp, draw_lateral(img, r, f['column']))
