@@ -7,7 +7,7 @@ heights (mm), ratios, Genant grade per vertebra.
         [--pose-config C --pose-checkpoint P]
     python tools/report.py FILM --view sagittal --det-config C --det-checkpoint P \
         [--pose-config C --pose-checkpoint P] \
-        [--level-config C --level-checkpoint P]
+        [--level-config C --level-checkpoint P] [--zoom-outs 1 2 2.75]
 INPUT: a PNG/JPEG, a DICOM radiograph, a DICOM series folder or a NIfTI
 volume (its central sagittal slice), or a folder of images. A folder whose
 DICOM slices share one series is that series, whatever else lies in it
@@ -29,7 +29,11 @@ grade (T4-L4), and the disc heights; with --pose-config/--pose-checkpoint
 full-resolution crops of the detected boxes; with --level-config/
 --level-checkpoint (configs/vertebra_lateral/level-cls_*) the levels come
 from each vertebra's looks and the spacing together, also on lumbar or
-cervical films that show neither C2 nor S1.
+cervical films that show neither C2 nor S1. The film is also detected on
+zoomed out (--zoom-outs, default 1 2 2.75: put small on a black canvas) and
+the pass whose column holds the most detector score is kept: the lumbar
+spine of a lumbar-only film then has the size the full-spine detector
+learnt it at (written to the JSON as zoom_out).
 """
 import argparse
 
@@ -61,6 +65,12 @@ def main():
     p.add_argument('--level-config', help='--view sagittal: a level '
                    'classifier (configs/vertebra_lateral/level-cls_*)')
     p.add_argument('--level-checkpoint')
+    p.add_argument('--zoom-outs', type=float, nargs='+', metavar='F',
+                   default=[1.0, 2.0, 2.75],
+                   help='--view sagittal: also detect on the film zoomed '
+                   'out by these factors (>= 1) and keep the pass whose '
+                   'column holds the most score (default 1 2 2.75; 1 for '
+                   'one pass)')
     p.add_argument('--out-dir', default='outputs/report')
     p.add_argument('--score-thr', type=float, default=None,
                    help='detections below are dropped (default 0.6; 0.3 '
@@ -160,7 +170,8 @@ def report_sagittal(a, items, stems):
                               backend=a.backend, pose_config=a.pose_config,
                               pose_checkpoint=a.pose_checkpoint,
                               level_config=a.level_config,
-                              level_checkpoint=a.level_checkpoint)
+                              level_checkpoint=a.level_checkpoint,
+                              zoom_outs=a.zoom_outs)
     for (path, uid), stem in tqdm(list(zip(items, stems)), desc='report'):
         image, spacing, source = load_any(path, uid, a.gaps, None,
                                           a.skip_bad)

@@ -85,6 +85,13 @@ class VertebraDetector:
         self.pipeline = Compose(steps)
         meta = self.model.dataset_meta or {}
         self.classes = meta.get('classes', ('vertebra', ))
+        # a checkpoint without dataset meta (or none: mmdet then names
+        # COCO's 80 classes) takes the config's class names when those
+        # match the head
+        cfg_classes = cfg.test_dataloader.dataset.get('metainfo', {}).get(
+            'classes')
+        if cfg_classes and len(self.classes) != len(cfg_classes):
+            self.classes = tuple(cfg_classes)
         # the AP scheme has 4 corners, the lateral one 6 keypoints: the
         # names come with the model (its dataset meta), never assumed
         # (the checkpoint's meta, else the config's dataset metainfo)

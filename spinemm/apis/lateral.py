@@ -19,7 +19,8 @@ class LateralLandmarker:
 
     def __init__(self, config, checkpoint, device='cpu', score_thr=0.3,
                  backend='pytorch', pose_config=None, pose_checkpoint=None,
-                 anchor_thr=0.1, level_config=None, level_checkpoint=None):
+                 anchor_thr=0.1, level_config=None, level_checkpoint=None,
+                 zoom_outs=(1.0, 2.0, 2.75)):
         """``score_thr``: vertebrae below are dropped; ``anchor_thr``: the
         best C2 and the best S1 detection count from this score (one of
         each is looked for, so a lower bar costs no false vertebra; on the
@@ -32,9 +33,17 @@ class LateralLandmarker:
         classifier (``configs/vertebra_lateral/level-cls_*``, PyTorch):
         the levels then come from every vertebra's looks and the spacing
         together (``anchor='appearance'``), on films that show neither C2
-        nor S1 too."""
+        nor S1 too.
+        ``zoom_outs``: the film is also detected on at these zoom-outs
+        (:func:`zoomed_out`: put small on a black canvas, as a lumbar or
+        cervical film's vertebrae look on the full-spine films the
+        detector learnt from), and the pass whose column holds the most
+        detector score is kept (:func:`column_score`)."""
         from .inference import VertebraDetector
         self.score_thr, self.anchor_thr = score_thr, anchor_thr
+        self.zoom_outs = tuple(float(z) for z in zoom_outs)
+        if not self.zoom_outs or min(self.zoom_outs) < 1:
+            raise ValueError(f'zoom_outs are factors >= 1, not {zoom_outs}')
         self.detector = VertebraDetector(config, checkpoint, device,
                                          min(score_thr, anchor_thr),
                                          backend=backend)
@@ -70,16 +79,21 @@ class LateralLandmarker:
             from .inference import load_image
             image, file_spacing, _ = load_image(image)
             spacing = spacing or (file_spacing[1] if file_spacing else None)
-        found = [v for v in self.detector(image)['vertebrae']
-                 if v['score'] >= (self.anchor_thr if v['label'] in
-                                   ('C2', 'S1') else self.score_thr)]
-        labels = [v['label'] for v in found]
-        corners = np.array([[v['keypoints'][k]
-                             for k in LATERAL4_KEYPOINT_NAMES]
-                            for v in found], float).reshape(-1, 4, 2)
-        scores = np.array([v['score'] for v in found], float)
-        log_probs = self.levels(image, corners) if self.levels else None
-        levelled = lateral_levels(labels, corners, scores, log_probs)
+        best = None
+        for zoom in self.zoom_outs:
+            found = self.detect(image, zoom)
+            labels = [v['label'] for v in found]
+            corners = np.array([[v['keypoints'][k]
+                                 for k in LATERAL4_KEYPOINT_NAMES]
+                                for v in found], float).reshape(-1, 4, 2)
+            scores = np.array([v['score'] for v in found], float)
+            log_probs = self.levels(image, corners) if self.levels else None
+            levelled = lateral_levels(labels, corners, scores, log_probs)
+            levelled['zoom_out'] = zoom
+            score = column_score(levelled, scores)
+            if best is None or score > best[0]:
+                best = score, found, levelled
+        _, found, levelled = best
         if self.pose is not None and len(found):
             # levels from the detector's boxes, corners from the second
             # stage (C2 and S1 keep their one endplate)
@@ -88,6 +102,57 @@ class LateralLandmarker:
                 keep = np.isfinite(levelled['column'][lv])
                 levelled['column'][lv] = np.where(keep, refined[i], np.nan)
         return measure_lateral(levelled, spacing, found, image.shape[:2])
+
+    def detect(self, image, zoom=1.0):
+        """The detections above their thresholds, on ``image`` zoomed out
+        by ``zoom`` (:func:`zoomed_out`), in ``image``'s pixels; those
+        whose centre falls outside ``image`` are dropped."""
+        h, w = image.shape[:2]
+        shift = np.zeros(2)
+        if zoom > 1:
+            image, shift = zoomed_out(image, zoom)
+            shift = np.asarray(shift, float)
+        found = []
+        for v in self.detector(image)['vertebrae']:
+            if v['score'] < (self.anchor_thr if v['label'] in ('C2', 'S1')
+                             else self.score_thr):
+                continue
+            if zoom > 1:
+                box = np.asarray(v['bbox'], float) - np.tile(shift, 2)
+                cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+                if not (0 <= cx < w and 0 <= cy < h):
+                    continue
+                v = dict(v, bbox=[round(float(x), 2) for x in box],
+                         keypoints={k: [p[0] - shift[0], p[1] - shift[1]]
+                                    for k, p in v['keypoints'].items()})
+                v.pop('mask', None)  # an RLE of the canvas, not the film
+            found.append(v)
+        return found
+
+
+def zoomed_out(image, zoom, aspect=0.42):
+    """``image`` in the middle of a black canvas ``zoom`` times its height
+    and at least ``aspect`` x that wide (the shape of a full-spine film),
+    and the (x, y) of its top-left corner on the canvas. The detector sees
+    the canvas at its own input size, so the film's vertebrae shrink by
+    ``zoom``: a lumbar film at 2-2.75 looks as the lumbar spine of a
+    full-spine film does."""
+    h, w = image.shape[:2]
+    big_h = int(round(zoom * h))
+    big_w = max(w, int(round(aspect * big_h)))
+    top, left = (big_h - h) // 2, (big_w - w) // 2
+    canvas = np.zeros((big_h, big_w) + image.shape[2:], image.dtype)
+    canvas[top:top + h, left:left + w] = image
+    return canvas, (left, top)
+
+
+def column_score(levelled, scores):
+    """How much detector score the levelled column holds: the sum of the
+    scores of the detections it measures (each counts once). The zoom-out
+    that gives a film's vertebrae the size the detector knows finds more
+    of them, with more confidence, along one column."""
+    used = set(levelled.get('source', {}).values())
+    return float(sum(scores[i] for i in used))
 
 
 def measure_lateral(levelled, spacing=None, detections=(), shape=(0, 0)):
@@ -203,6 +268,7 @@ def sagittal_report(result, source=None, spacing_source=None):
         alignment={k: _num(v) for k, v in result['alignment'].items()},
         anchor=result['anchor'], anchors_agree=result['consistent'],
         level_margin=_num(result.get('margin')),
+        zoom_out=float(result.get('zoom_out', 1.0)),
         levels_note=level_note(result),
         levels_skipped=result['skipped'],
         middle_height_from='endplate centres (no mid-points on this scheme)',

@@ -67,6 +67,12 @@ def main():
                    'classifier (configs/vertebra_lateral/level-cls_*)')
     p.add_argument('--level-checkpoint')
     p.add_argument('--score-thr', type=float, default=0.3)
+    p.add_argument('--zoom-outs', type=float, nargs='+',
+                   default=[1.0, 2.0, 2.75], metavar='F',
+                   help='also detect on the film zoomed out by these '
+                   'factors (>= 1) and keep the pass whose column holds the '
+                   'most score (LateralLandmarker; default 1 2 2.75, 1 for '
+                   'one pass)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--overwrite', action='store_true',
                    help='replace output files that spinemm did not write')
@@ -87,6 +93,7 @@ def main():
             raise SystemExit(f'error: --{x}-config and --{x}-checkpoint go '
                              'together')
     model = LateralLandmarker(a.config, a.checkpoint, a.device, a.score_thr,
+                              zoom_outs=a.zoom_outs,
                               pose_config=a.pose_config,
                               pose_checkpoint=a.pose_checkpoint,
                               level_config=a.level_config,
@@ -100,6 +107,7 @@ def main():
         r = model(f['image'])
         row = film_metrics(r['column'], f['column'])
         row.update(name=f['name'], anchor=r['anchor'],
+                   zoom_out=r.get('zoom_out', 1.0),
                    consistent=r['consistent'], skipped=r['skipped'],
                    column=_jsonable(r['column']))
         per_film.append(row)
