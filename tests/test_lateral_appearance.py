@@ -261,3 +261,17 @@ def test_the_picture_says_how_the_levels_were_found():
         'levels from appearance'
     assert 'disagree' in level_note(dict(anchor='S1', consistent=False))
     assert level_note(dict(anchor='S1', consistent=True)) == ''
+
+
+def test_levels_from_appearance_with_no_vertebra_found():
+    """A film where the detector finds nothing (or only C2), the level
+    classifier on: an empty column, not a crash (eval_lateral stopped with
+    a reshape error on a cervical cut-out where nothing was found)."""
+    from spinemm.morphometry.lateral_levels import lateral_levels
+    r = lateral_levels(np.array([], str), np.zeros((0, 4, 2)), np.zeros(0),
+                       np.zeros((0, 25)))
+    assert r['column'] == {} and r['anchor'] == 'appearance'
+    c2 = np.array([[[10, 10], [30, 10], [10, 20], [30, 20]]], float)
+    r = lateral_levels(np.array(['C2']), c2, np.ones(1), np.zeros((1, 25)))
+    assert list(r['column']) == ['C2'] and r['strays'] == []
+    np.testing.assert_array_equal(r['column']['C2'][2:], c2[0, 2:])

@@ -100,7 +100,10 @@ def appearance_levels(corners, scores, log_probs, c2=None, s1=None,
     margin=the best path's log-score lead over the best path ending at
     another level)."""
     corners = np.asarray(corners, float).reshape(-1, 4, 2)
-    lp = np.asarray(log_probs, float).reshape(len(corners), -1)
+    lp = np.asarray(log_probs, float)
+    # no detection at all (a film where nothing was found): no columns
+    lp = lp.reshape(len(corners), -1) if lp.size else \
+        lp.reshape(len(corners), len(COLUMN_CLASSES))
     if lp.shape[1] != len(COLUMN_CLASSES):
         raise ValueError(f'{lp.shape[1]} classes of log-probabilities; the '
                          f'level classifier gives {len(COLUMN_CLASSES)} '
