@@ -182,10 +182,19 @@ def report_sagittal(a, items, stems):
         write_sagittal_report(report, result, image, a.out_dir, stem,
                               a.overwrite)
         al = report['alignment']
+
+        def deg(key):
+            return '-' if al[key] is None else f'{al[key]:.1f} deg'
         tqdm.write(f'{stem}: {len(report["vertebrae"])} levels (anchor '
-                   f'{report["anchor"]}), lumbar lordosis '
-                   f'{al["lumbar_lordosis_L1_S1"]}, thoracic kyphosis '
-                   f'{al["thoracic_kyphosis_T4_T12"]} deg')
+                   f'{report["anchor"]}'
+                   + (f'; {report["levels_note"]}' if report['levels_note']
+                      else '')
+                   + (f'; zoomed out {report["zoom_out"]:g}x'
+                      if report['zoom_out'] != 1 else '')
+                   + f'), lumbar lordosis L1-S1 '
+                   f'{deg("lumbar_lordosis_L1_S1")}, thoracic kyphosis '
+                   f'T4-T12 {deg("thoracic_kyphosis_T4_T12")}, cervical '
+                   f'lordosis C2-C7 {deg("cervical_lordosis_C2_C7")}')
     print(f'reports in {a.out_dir}')
 
 

@@ -179,6 +179,8 @@ def level_note(result):
     From appearance, a lead under 1 (the next-best count at least e^-1 as
     likely) is called unsure."""
     anchor = result.get('anchor')
+    if not result.get('column'):
+        return 'no vertebra found'
     if anchor is None:
         return 'levels unanchored (no C2 or S1 found): a guess'
     if anchor == 'appearance':
