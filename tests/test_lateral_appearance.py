@@ -253,6 +253,7 @@ def test_report_wants_level_config_and_checkpoint_together(tmp_path):
 def test_the_picture_says_how_the_levels_were_found():
     from spinemm.apis.lateral import level_note
     assert level_note(dict(anchor=None)).endswith('a guess')
+    assert level_note(dict(anchor=None, column={})) == 'no vertebra found'
     assert level_note(dict(anchor='appearance', margin=0.2)) == \
         'levels from appearance, unsure (lead 0.2)'
     assert level_note(dict(anchor='appearance', margin=3.0)) == \

@@ -179,7 +179,7 @@ def level_note(result):
     From appearance, a lead under 1 (the next-best count at least e^-1 as
     likely) is called unsure."""
     anchor = result.get('anchor')
-    if not result.get('column'):
+    if 'column' in result and not result['column']:
         return 'no vertebra found'
     if anchor is None:
         return 'levels unanchored (no C2 or S1 found): a guess'
