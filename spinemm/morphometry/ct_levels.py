@@ -254,9 +254,12 @@ def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0,
 
 
 def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
-                 min_sacrum_ml=5.0):
+                 min_sacrum_ml=5.0, below_mm=20.0):
     """The instance directly above the sacrum (the last one before it, head
-    to foot, within ``attach_mm`` of it), or None."""
+    to foot, within ``attach_mm`` of it), or None. The sacrum ends the
+    column: a "sacrum" with a vertebra instance whose centre lies more
+    than ``below_mm`` below its top (the heart taken for a sacrum on a
+    chest CT, with the thoracic column going on beneath it) is no cue."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     voxel_ml = float(np.prod(spacing)) / 1000.0
     comps, kept = _components(sacrum, min_sacrum_ml, voxel_ml)
@@ -265,9 +268,12 @@ def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
     sizes = [int((comps == c).sum()) for c in kept]
     body = comps == kept[int(np.argmax(sizes))]
     top = np.nonzero(body)[0].min()
-    dist = ndimage.distance_transform_edt(~body, sampling=spacing)
     ids = [i for i in range(1, int(instances.max()) + 1)
            if (instances == i).any()]
+    centres = [ndimage.center_of_mass(instances == i)[0] for i in ids]
+    if any(c > top + below_mm / spacing[0] for c in centres):
+        return None
+    dist = ndimage.distance_transform_edt(~body, sampling=spacing)
     near = [i for i in ids if dist[instances == i].min() <= attach_mm and
             ndimage.center_of_mass(instances == i)[0] < top + 10.0 /
             spacing[0]]
