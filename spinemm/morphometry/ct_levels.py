@@ -24,15 +24,20 @@ rib):
    only (T1, T12), so the extreme rib-bearing instances are T1 and the
    last thoracic vertebra - but only where a rib-free vertebra lies beyond
    them (otherwise the field of view may have cut the ribs that would
-   follow). The sacrum (its largest component of at least
+   follow), and one not cut by a face of the volume that a rib attached
+   to nothing also runs out through (a scan starting at T6 cuts T6
+   through its body and its ribs: it looked rib-free, and T7 was taken
+   for T1). The sacrum (its largest component of at least
    ``min_sacrum_ml``) has L5, or the last lumbar vertebra, directly above
    (within ``attach_mm``).
 4. **Count**: from T1 when it is found (the thoracic count is then the
    number of rib-bearing vertebrae: 13 gives T13, VerSe's label 28), else
    from the last rib-bearing vertebra (T12), else from the sacrum (L5; a
    sixth lumbar vertebra between T12 and the sacrum is L6, VerSe 25). With
-   no cue at all (a lumbar cut-out) the column is labelled as if it ended
-   at L5 and the report says ``anchor=None``: the levels are a guess.
+   no cue at all the report says ``anchor=None`` and the levels are a
+   guess: rib-bearing vertebrae with no provable end (a scan of T1-T12
+   alone) are labelled as if the last were T12, a column without ribs (a
+   lumbar cut-out) as if it ended at L5.
 """
 import numpy as np
 from scipy import ndimage
@@ -226,11 +231,13 @@ def _components(mask, min_ml, voxel_ml):
 
 
 def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0,
-                min_rib_mm=40.0):
+                min_rib_mm=40.0, faces=None):
     """``{instance id: number of ribs}`` whose medial end (the rib voxel
     nearest to any vertebra) lies within ``attach_mm`` of that instance. A
     rib component must reach ``min_rib_mm`` (its box's diagonal): a lumbar
-    transverse process taken for a rib is shorter."""
+    transverse process taken for a rib is shorter. ``faces`` (a list, or
+    None) gets the faces of axis 0 (0: top, -1: bottom) that a rib
+    attached to no instance runs out through."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     voxel_ml = float(np.prod(spacing)) / 1000.0
     comps, kept = _components(ribs, min_rib_ml, voxel_ml)
@@ -250,6 +257,9 @@ def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0,
         if dist[where][k] <= attach_mm:
             inst = int(owner[where[0][k], where[1][k], where[2][k]])
             bearing[inst] = bearing.get(inst, 0) + 1
+        elif faces is not None:
+            faces += [f for f, at in ((0, 0), (-1, ribs.shape[0] - 1))
+                      if (where[0] == at).any() and f not in faces]
     return bearing
 
 
@@ -280,6 +290,20 @@ def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
     return max(near) if near else None
 
 
+def _whole(inst, n, faces):
+    """Per instance 1..n: whether it can prove it bears no rib. An
+    instance cut by a face of the volume (axis 0) cannot when a rib
+    attached to nothing runs out through that face: the instance's own rib
+    may be that one, its head outside (a scan starting at T6 cuts T6
+    through its body and its ribs)."""
+    ok = [True] * n
+    for face in faces:
+        for i in np.unique(inst[face]):
+            if i:
+                ok[int(i) - 1] = False
+    return ok
+
+
 def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                         min_sacrum_ml=5.0, min_seed_ml=0.5):
     """VerSe labels (uint8, same grid) of a class map (0 background,
@@ -298,17 +322,24 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                   instances=n)
     if n == 0:
         return out, report
-    bearing = rib_bearing(inst, classes == 3, spacing, attach_mm, min_rib_ml)
+    faces = []
+    bearing = rib_bearing(inst, classes == 3, spacing, attach_mm, min_rib_ml,
+                          faces=faces)
     flags = [bool(bearing.get(i)) for i in range(1, n + 1)]
     ribbed = [i for i, f in enumerate(flags) if f]
-    first = ribbed[0] if ribbed and ribbed[0] > 0 and not any(
-        flags[:ribbed[0]]) else None
-    last = ribbed[-1] if ribbed and ribbed[-1] < n - 1 else None
+    # a rib-free vertebra beyond the extreme rib-bearing ones makes them
+    # T1 / T12, unless the field of view cuts it (its rib may lie outside)
+    whole = _whole(inst, n, faces)
+    first = ribbed[0] if ribbed and any(whole[:ribbed[0]]) else None
+    last = ribbed[-1] if ribbed and any(whole[ribbed[-1] + 1:]) else None
     s = above_sacrum(inst, classes == 2, spacing, attach_mm, min_sacrum_ml)
     sac = None if s is None else s - 1
     cervical = list(range(1, 8))
     if first is not None:
-        n_thoracic = last - first + 1 if last is not None else 12
+        # without a provable last one, at least 12 - or as many as bear
+        # ribs (a 13th rib-bearing vertebra counted from T1 is T13)
+        n_thoracic = last - first + 1 if last is not None else \
+            max(12, ribbed[-1] - first + 1)
         chain = cervical + _THORACIC + ([28] if n_thoracic >= 13 else []) \
             + _LUMBAR
         anchor, start = 'T1', first - 7
@@ -318,7 +349,12 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     else:
         chain = cervical + _THORACIC + _LUMBAR[:5]
         anchor = 'sacrum' if sac is not None else None
-        start = (sac if sac is not None else n - 1) - 23
+        if sac is not None:
+            start = sac - 23
+        elif ribbed:  # no cue, a guess: rib-bearing vertebrae stay
+            start = ribbed[-1] - 18  # thoracic, the last one taken for T12
+        else:  # no cue, a guess: the column ends at L5
+            start = n - 1 - 23
     labels = [chain[i - start] if 0 <= i - start < len(chain) else 0
               for i in range(n)]
     if anchor in ('T1', 'T12') and sac is not None:

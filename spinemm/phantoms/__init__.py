@@ -1,4 +1,5 @@
 from .ct import CTPhantom, CTVertebra, make_ct_phantom
+from .ct_anatomy import AnatomyPhantom, make_anatomy_phantom
 from .drr import make_lateral_drr
 from .radiograph import (PhantomVertebra, RadiographPhantom,
                          make_radiograph_phantom)
@@ -8,7 +9,8 @@ from .spinetk_writer import write_spinetk_phantoms
 from .verse_writer import write_verse_phantoms
 
 __all__ = [
-    'CTPhantom', 'CTVertebra', 'PhantomVertebra', 'RadiographPhantom',
+    'AnatomyPhantom', 'CTPhantom', 'CTVertebra', 'make_anatomy_phantom',
+    'PhantomVertebra', 'RadiographPhantom',
     'make_ct_phantom', 'make_lateral_drr', 'make_radiograph_phantom', 'write_radiograph_dataset',
     'write_rsna_phantoms', 'write_spinetk_phantoms', 'write_verse_phantoms'
 ]

@@ -106,6 +106,42 @@ def write_templates(cases, out, tables=None, overwrite=False):
     return summary
 
 
+def write_phantom_templates(out, num, seed=0, spacing=2.0, overwrite=False,
+                            progress=True):
+    """Write ``num`` anatomical CT phantoms (:mod:`spinemm.phantoms.
+    ct_anatomy`: random column variant and field of view) as templates
+    ``phantom000`` ... into ``out`` (atomically). The templates' CTs are
+    drawn sharp (slice thickness = ``spacing``, 5 HU noise): the synthesis
+    adds its own acquisition. Returns ``{name: summary}``."""
+    from tqdm import tqdm
+
+    from ..io import write_nifti
+    from ..phantoms.ct_anatomy import make_anatomy_phantom
+    from ..utils import atomic_dir
+    summary = {}
+    with atomic_dir(out, 'ct-templates', overwrite) as tmp:
+        for i in tqdm(range(num), desc='phantom templates',
+                      disable=not progress):
+            ph = make_anatomy_phantom(seed * 100_003 + i, spacing=spacing,
+                                      thickness=spacing, noise=5.0)
+            name = f'phantom{i:03d}'
+            os.makedirs(osp.join(tmp, name))
+            write_nifti(ph.codes, osp.join(tmp, name, 'codes.nii.gz'))
+            write_nifti(ph.ct, osp.join(tmp, name, 'ct.nii.gz'))
+            present = np.unique(ph.codes.data)
+            summary[name] = dict(
+                shape=list(ph.codes.data.shape), spacing=[spacing] * 3,
+                vertebrae=[int(c) for c in present if is_vertebra(c)],
+                sacrum=bool((present == 26).any()),
+                ribs=int(((present > 100) & (present < 140)).sum()),
+                ct=True, phantom=dict(seed=seed * 100_003 + i,
+                                      variant=ph.variant, fov=ph.fov,
+                                      metal=ph.metal_levels))
+        with open(osp.join(tmp, 'templates.json'), 'w') as f:
+            json.dump(summary, f, indent=1)
+    return summary
+
+
 def list_templates(root):
     """``[(name, codes path, ct path or None)]`` of a template root."""
     if not osp.isdir(root):
@@ -123,4 +159,5 @@ def list_templates(root):
     return found
 
 
-__all__ = ['body_mask', 'make_template', 'write_templates', 'list_templates']
+__all__ = ['body_mask', 'make_template', 'write_templates',
+           'write_phantom_templates', 'list_templates']

@@ -46,12 +46,15 @@ class SynthCTDataset(BaseDataset):
     """``samples_per_template`` samples of each template under
     ``data_root`` (:func:`list_templates`) whose name is not in
     ``leave_out`` (the real CT a model is tested on must not be one of its
-    templates)."""
+    templates). ``extra_roots``: more template roots, each
+    ``dict(root=..., samples_per_template=...)`` (anatomical phantoms
+    beside real templates, with their own share of the samples)."""
 
     def __init__(self, data_root, samples_per_template=32, leave_out=(),
-                 **kwargs):
+                 extra_roots=(), **kwargs):
         self.samples_per_template = samples_per_template
         self.leave_out = tuple(leave_out)
+        self.extra_roots = [dict(r) for r in extra_roots]
         super().__init__(data_root=data_root, **kwargs)
 
     def load_data_list(self):
@@ -60,13 +63,18 @@ class SynthCTDataset(BaseDataset):
         if unknown:
             raise ValueError(f'leave_out names {sorted(unknown)} are not '
                              f'templates of {self.data_root}')
-        kept = [t for t in found if t[0] not in self.leave_out]
+        kept = [(t, self.samples_per_template) for t in found
+                if t[0] not in self.leave_out]
+        for extra in self.extra_roots:
+            kept += [(t, int(extra['samples_per_template']))
+                     for t in list_templates(extra['root'])]
         if not kept:
             raise ValueError(f'{self.data_root}: every template is left out')
-        return [dict(case=dict(stem=name, codes=codes, ct=ct),
-                     sample_idx=i * self.samples_per_template + k)
-                for i, (name, codes, ct) in enumerate(kept)
-                for k in range(self.samples_per_template)]
+        out = []
+        for (name, codes, ct), n in kept:
+            out += [dict(case=dict(stem=name, codes=codes, ct=ct),
+                         sample_idx=len(out) + k) for k in range(n)]
+        return out
 
 
 @TRANSFORMS.register_module()

@@ -3,6 +3,9 @@
     # synthetic patches (CT-like and random painting) over real CT slices
     python tools/analysis_tools/ct_figures.py gallery TEMPLATES OUT.png \
         --real CT.nii.gz [CT.nii.gz ...] [--num 6] [--phantom]
+    # anatomical CT phantoms (one per column variant) over real CT slices
+    python tools/analysis_tools/ct_figures.py phantom OUT.png \
+        [--variants normal T13 L6 11ribs] [--real CT.nii.gz ...]
     # what a model labelled: sagittal slice, predicted levels, truth outlined
     python tools/analysis_tools/ct_figures.py predictions OUT.png \
         --case TITLE CT.nii.gz PRED_MASK.nii.gz [TRUTH_MASK.nii.gz] ...
@@ -52,6 +55,40 @@ def cmd_gallery(a, out):
     gallery(patches, real, out, titles=titles)
 
 
+def cmd_phantom(a, out):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from spinemm.apis.ct_figures import phantom_panels
+    from spinemm.phantoms.ct_anatomy import make_anatomy_phantom
+    cols = max(len(a.variants), len(a.real))
+    rows = 2 + bool(a.real)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.8 * cols, 4.2 * rows),
+                             squeeze=False)
+    for ax in axes.ravel():
+        ax.axis('off')
+    for k, variant in enumerate(a.variants):
+        ph = make_anatomy_phantom(a.seed + k, variant=variant, fov='whole',
+                                  spacing=a.spacing, thickness=2.0,
+                                  noise=15.0)
+        ct = np.asarray(to_model_grid(ph.ct, a.spacing).data)
+        codes = np.asarray(to_model_grid(ph.codes, a.spacing, True).data)
+        ribs = len(ph.rib_levels)
+        phantom_panels(axes[:2, k], ct, codes,
+                       f'phantom, {variant} column ({ribs} rib pairs)')
+    for k, path in enumerate(a.real):
+        ct = np.asarray(to_model_grid(read_nifti(path), a.spacing).data)
+        axes[2, k].imshow(ct[:, :, ct.shape[2] // 2], cmap='gray',
+                          vmin=-500, vmax=1300)
+        axes[2, k].set_title('real: ' + path.split('/')[-1], fontsize=8)
+    fig.suptitle('HU window -500..1300 (MIP: -500..1800); anatomical CT '
+                 'phantoms (spinemm.phantoms.ct_anatomy), 2 mm', fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=80, format='png')
+    plt.close(fig)
+
+
 def cmd_predictions(a, out):
     import matplotlib
     matplotlib.use('Agg')
@@ -84,12 +121,19 @@ def main():
                    help='also a slice of the old CT phantom, first')
     g.add_argument('--seed', type=int, default=0)
     g.add_argument('--spacing', type=float, default=2.0)
+    f = sub.add_parser('phantom')
+    f.add_argument('out')
+    f.add_argument('--variants', nargs='+',
+                   default=['normal', 'T13', 'L6', '11ribs'])
+    f.add_argument('--real', nargs='+', default=[])
+    f.add_argument('--seed', type=int, default=0)
+    f.add_argument('--spacing', type=float, default=2.0)
     q = sub.add_parser('predictions')
     q.add_argument('out')
     q.add_argument('--case', nargs='+', action='append', required=True,
                    metavar='TITLE CT PRED [TRUTH]')
     q.add_argument('--spacing', type=float, default=2.0)
-    for sp in (g, q):
+    for sp in (g, f, q):
         sp.add_argument('--overwrite', action='store_true',
                         help='replace a file spinemm did not write')
     a = p.parse_args()
@@ -101,12 +145,15 @@ def main():
         p.error(f'{a.out}: the picture is written as PNG (end the name '
                 'with .png)')
     from spinemm.utils.outputs import OutputPlan
-    inputs = [a.templates] + a.real if a.cmd == 'gallery' else \
-        [f for c in a.case for f in c[1:]]
+    inputs = {'gallery': lambda: [a.templates] + a.real,
+              'phantom': lambda: a.real,
+              'predictions': lambda: [f for c in a.case for f in c[1:]]
+              }[a.cmd]()
     with refusals_as_exit():
         plan = OutputPlan(a.overwrite, inputs, [a.out]).check()
         with plan.file(a.out, '.png') as tmp:
-            (cmd_gallery if a.cmd == 'gallery' else cmd_predictions)(a, tmp)
+            dict(gallery=cmd_gallery, phantom=cmd_phantom,
+                 predictions=cmd_predictions)[a.cmd](a, tmp)
     print(f'wrote {a.out}')
 
 
