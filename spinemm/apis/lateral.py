@@ -20,12 +20,19 @@ class LateralLandmarker:
     def __init__(self, config, checkpoint, device='cpu', score_thr=0.3,
                  backend='pytorch', pose_config=None, pose_checkpoint=None,
                  anchor_thr=0.1, level_config=None, level_checkpoint=None,
-                 zoom_outs=(1.0, 2.0, 2.75)):
+                 zoom_outs=(1.0, 2.0, 2.75), gap_thr=0.1, place_thr=0.5):
         """``score_thr``: vertebrae below are dropped; ``anchor_thr``: the
         best C2 and the best S1 detection count from this score (one of
         each is looked for, so a lower bar costs no false vertebra; on the
         7 validation films S1 scored 0.17-0.22 on three where it was
-        there). ``pose_config`` / ``pose_checkpoint``: an optional second stage
+        there). ``gap_thr``: vertebrae scored from it up to ``score_thr``
+        are kept only where they fill a gap of the column the others make
+        (:func:`spinemm.morphometry.lateral_chain.fill_gaps`; on the 7
+        held-back films recall 0.78 -> 0.90 at 0.1). ``place_thr``: with a
+        second stage, vertebrae the column counts as not found are placed
+        by it on a box between their found neighbours and kept from this
+        mean heatmap score (:meth:`place_skipped`; None: never).
+        ``pose_config`` / ``pose_checkpoint``: an optional second stage
         (``configs/vertebra_lateral/td-hm_*``), a top-down model that places
         the corners again on a crop of each detected box cut from the film
         at its own resolution; its corners replace the detector's.
@@ -41,11 +48,13 @@ class LateralLandmarker:
         detector score is kept (:func:`column_score`)."""
         from .inference import VertebraDetector
         self.score_thr, self.anchor_thr = score_thr, anchor_thr
+        self.gap_thr = min(gap_thr, score_thr)
+        self.place_thr = place_thr
         self.zoom_outs = tuple(float(z) for z in zoom_outs)
         if not self.zoom_outs or min(self.zoom_outs) < 1:
             raise ValueError(f'zoom_outs are factors >= 1, not {zoom_outs}')
         self.detector = VertebraDetector(config, checkpoint, device,
-                                         min(score_thr, anchor_thr),
+                                         min(self.gap_thr, anchor_thr),
                                          backend=backend)
         names = self.detector.keypoint_names
         if names != tuple(LATERAL4_KEYPOINT_NAMES):
@@ -88,20 +97,59 @@ class LateralLandmarker:
                                 for v in found], float).reshape(-1, 4, 2)
             scores = np.array([v['score'] for v in found], float)
             log_probs = self.levels(image, corners) if self.levels else None
-            levelled = lateral_levels(labels, corners, scores, log_probs)
+            levelled = lateral_levels(labels, corners, scores, log_probs,
+                                      strong_thr=self.score_thr)
             levelled['zoom_out'] = zoom
             score = column_score(levelled, scores)
             if best is None or score > best[0]:
                 best = score, found, levelled
         _, found, levelled = best
+        levelled['placed'] = []
         if self.pose is not None and len(found):
             # levels from the detector's boxes, corners from the second
             # stage (C2 and S1 keep their one endplate)
             refined = self.pose(image, [v['bbox'] for v in found])[0]
+            before = dict(levelled['column'])
             for lv, i in levelled['source'].items():
                 keep = np.isfinite(levelled['column'][lv])
                 levelled['column'][lv] = np.where(keep, refined[i], np.nan)
+            # a vertebra whose front the second stage turned to the back
+            # keeps the detector's corners
+            for lv in _facing_away(levelled['column']):
+                levelled['column'][lv] = before[lv]
+            if self.place_thr is not None:
+                self.place_skipped(image, levelled)
+        for lv in _facing_away(levelled['column']):
+            del levelled['column'][lv]  # no measurement from it
+            levelled['source'].pop(lv, None)
+            levelled.setdefault('facing_away', []).append(lv)
         return measure_lateral(levelled, spacing, found, image.shape[:2])
+
+    def place_skipped(self, image, levelled):
+        """The vertebrae the column counts as not found (``skipped``, inside
+        gaps between found ones), placed by the second stage on a box
+        interpolated between their found neighbours: kept when the
+        corners' mean heatmap score is ``place_thr`` or more and the
+        vertebra is not a second one on a neighbour
+        (:func:`skipped_boxes`). Their levels go to ``placed``."""
+        boxes, levels = skipped_boxes(levelled['column'],
+                                      levelled['skipped'])
+        if not levels:
+            return
+        corners, scores = self.pose(image, boxes)
+        column = levelled['column']
+        for lv, box, c, s in zip(levels, boxes, corners, scores):
+            off = np.abs(c.mean(0) - (box[:2] + box[2:]) / 2)
+            if float(np.mean(s)) < self.place_thr or \
+                    off[1] > 0.4 * (box[3] - box[1]):
+                continue  # unsure, or a neighbour's corners
+            trial = dict(column, **{lv: c})
+            if not _plausible(trial, lv) or lv in _facing_away(trial):
+                continue
+            column[lv] = c
+            levelled['placed'].append(lv)
+        levelled['skipped'] = [lv for lv in levelled['skipped']
+                               if lv not in levelled['placed']]
 
     def detect(self, image, zoom=1.0):
         """The detections above their thresholds, on ``image`` zoomed out
@@ -115,7 +163,7 @@ class LateralLandmarker:
         found = []
         for v in self.detector(image)['vertebrae']:
             if v['score'] < (self.anchor_thr if v['label'] in ('C2', 'S1')
-                             else self.score_thr):
+                             else self.gap_thr):
                 continue
             if zoom > 1:
                 box = np.asarray(v['bbox'], float) - np.tile(shift, 2)
@@ -128,6 +176,53 @@ class LateralLandmarker:
                 v.pop('mask', None)  # an RLE of the canvas, not the film
             found.append(v)
         return found
+
+
+def skipped_boxes(column, skipped):
+    """Boxes (x1, y1, x2, y2) where the ``skipped`` levels of ``column``
+    should be: their corners interpolated level by level between the
+    nearest found vertebrae above and below (the corner extents). Returns
+    (boxes (M, 4), their levels)."""
+    from ..morphometry.lateral_levels import VERTEBRA_LEVELS
+    found = [k for k, lv in enumerate(VERTEBRA_LEVELS)
+             if lv in column and np.isfinite(column[lv]).all()]
+    boxes, levels = [], []
+    for lv in skipped:
+        k = VERTEBRA_LEVELS.index(lv)
+        above = [j for j in found if j < k]
+        below = [j for j in found if j > k]
+        if not above or not below:
+            continue
+        a, b = above[-1], below[0]
+        t = (k - a) / (b - a)
+        c = ((1 - t) * np.asarray(column[VERTEBRA_LEVELS[a]], float) +
+             t * np.asarray(column[VERTEBRA_LEVELS[b]], float))
+        boxes.append([*c.min(0), *c.max(0)])
+        levels.append(lv)
+    return np.asarray(boxes, float).reshape(-1, 4), levels
+
+
+def _facing_away(column):
+    """The vertebra levels C3..L5 of ``column`` whose front points against
+    the column's (:func:`spinemm.morphometry.lateral_chain.facing_away`)."""
+    from ..morphometry.lateral_chain import facing_away
+    from ..morphometry.lateral_levels import VERTEBRA_LEVELS
+    levels = [lv for lv in VERTEBRA_LEVELS
+              if lv in column and np.isfinite(column[lv]).all()]
+    return [levels[i] for i in facing_away([column[lv] for lv in levels])]
+
+
+def _plausible(column, level):
+    """Does ``column[level]`` sit between its found neighbours, each at
+    least 0.8 expected steps away along the column (not a second box on
+    one of them)?"""
+    from ..morphometry.lateral_chain import _crowded
+    from ..morphometry.lateral_levels import VERTEBRA_LEVELS
+    levels = [lv for lv in VERTEBRA_LEVELS
+              if lv in column and np.isfinite(column[lv]).all()]
+    c = np.asarray([column[lv] for lv in levels], float)
+    return not _crowded(c, list(range(len(levels))), levels.index(level),
+                        0.8)
 
 
 def zoomed_out(image, zoom, aspect=0.42):
@@ -189,6 +284,10 @@ def level_note(result):
         return 'levels from appearance' + (
             ', unsure' if known and margin < 1 else '') + (
             f' (lead {margin:.1f})' if known else '')
+    if result.get('reconciled') and result.get('consistent') is False:
+        return 'C2 and S1 disagreed on the count: a gap re-counted'
+    if result.get('reconciled'):
+        return 'more vertebrae than the spine has: a gap re-counted'
     if result.get('consistent') is False:
         return 'C2 and S1 disagree on the count: levels from S1'
     return ''
@@ -212,7 +311,8 @@ def draw_lateral(image, result, truth=None):
                               len(pts) == 4, colour, scale, cv2.LINE_AA)
             if colour == (0, 0, 255) and ok.any():
                 x, y = c[ok].max(0)[0] + 8, c[ok].mean(0)[1]
-                cv2.putText(img, lv, (int(x), int(y)),
+                placed = lv in result.get('placed', ())
+                cv2.putText(img, lv + '*' * placed, (int(x), int(y)),
                             cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, colour,
                             scale, cv2.LINE_AA)
     lines = [f'{short}: {result["alignment"][key]:.1f} deg'
@@ -221,6 +321,8 @@ def draw_lateral(image, result, truth=None):
     note = level_note(result)
     if note:
         lines.append(note)
+    if result.get('placed'):
+        lines.append('*: not detected, placed between its neighbours')
     for k, text in enumerate(lines):
         cv2.putText(img, text, (10, 30 * scale * (k + 1)),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.7 * scale, (0, 200, 255),
@@ -273,6 +375,8 @@ def sagittal_report(result, source=None, spacing_source=None):
         zoom_out=float(result.get('zoom_out', 1.0)),
         levels_note=level_note(result),
         levels_skipped=result['skipped'],
+        levels_placed=list(result.get('placed', [])),
+        levels_facing_away=list(result.get('facing_away', [])),
         middle_height_from='endplate centres (no mid-points on this scheme)',
         vertebrae=levels,
         discs=[dict(upper=d['upper'], lower=d['lower'],

@@ -48,6 +48,20 @@ def vertebra_frame(corners):
     return centre, float(height), down, forward
 
 
+def facing_away(corners):
+    """Indices of the vertebrae whose front (posterior -> anterior) points
+    against the column's: the sum of every vertebra's unit ``forward``
+    (:func:`vertebra_frame`). A keypoint model that mixes up anterior and
+    posterior gives such a vertebra (its endplate angle then reads
+    180 degrees off)."""
+    corners = np.asarray(corners, float).reshape(-1, 4, 2)
+    if len(corners) < 3:
+        return np.zeros(0, int)
+    fwd = np.array([vertebra_frame(c)[3] for c in corners])
+    total = fwd.sum(0)
+    return np.nonzero(fwd @ total < 0)[0]
+
+
 def drop_fragments(corners, scores, frac=0.5):
     """Indices kept (ascending): a detection whose corner box lies more than
     ``frac`` inside a higher-scoring kept one's (or holds it) is a
@@ -131,3 +145,89 @@ def column_chain(corners, scores, disc=0.25, reach=5.0, lateral=1.0,
             best = (total, seq, ranks)
     _, seq, ranks = best
     return keep[seq], ranks
+
+
+
+def _subsequence(old, new):
+    """Is ``old`` a subsequence of ``new`` (every item, in order)?"""
+    it = iter(new)
+    return all(x in it for x in old)
+
+
+def _crowded(corners, chain, at, spacing):
+    """Does the vertebra ``chain[at]`` sit closer than ``spacing``
+    expected steps to a neighbour along the column (a second box on a
+    vertebra already there)?"""
+    for a, b in ((at - 1, at), (at, at + 1)):
+        if a < 0 or b >= len(chain):
+            continue
+        ca, ha, down, _ = vertebra_frame(corners[chain[a]])
+        cb, hb, _, _ = vertebra_frame(corners[chain[b]])
+        if float((cb - ca) @ down) < spacing * 1.25 * (ha + hb) / 2:
+            return True
+    return False
+
+
+def fill_gaps(corners, scores, strong, weak, up=False, down=False,
+              spacing=0.8, **kw):
+    """The column through the ``strong`` detections, with ``weak`` ones
+    (scored below the detector's threshold) kept only where they fill a
+    gap of it.
+
+    The column is first followed through the strong detections alone
+    (:func:`column_chain`). Then each weak detection, best first, is tried:
+    the column is followed again through the strong detections, the weak
+    ones kept so far and this one. It is kept when that column holds every
+    vertebra the column held before, in the same order, and it lands
+
+    - between two of them that were 2 or more ranks apart (a gap said to
+      hold a vertebra not found), or
+    - beyond the column's top or foot, in a stretch that a strong
+      detection ends (it bridges a gap to strong vertebrae the column
+      had left out), or, with ``up`` / ``down`` (C2 above / S1 below, with
+      room for missing vertebrae), in any stretch there.
+
+    So a weak box on the pelvis or behind the shoulder never lengthens a
+    column that has nothing to end it. A weak box closer than ``spacing``
+    expected steps (a vertebral height and a quarter) to a neighbour along
+    the column is a second box on a vertebra already there and is not
+    kept (real steps on the 28 films: 0.9-1.15 mostly).
+
+    Args:
+        corners: (D, 4, 2); scores: (D,); strong, weak: index arrays into
+            them; ``kw``: :func:`column_chain`'s parameters.
+
+    Returns:
+        order (K,): indices into ``corners``, head to foot; ranks (K,) as
+        :func:`column_chain` gives them.
+    """
+    corners = np.asarray(corners, float).reshape(-1, 4, 2)
+    scores = np.asarray(scores, float).reshape(-1)
+    strong = np.asarray(strong, int).reshape(-1)
+    order, ranks = column_chain(corners[strong], scores[strong], **kw)
+    chain, ranks = strong[order].tolist(), ranks.tolist()
+    kept = []
+    is_strong = set(strong.tolist())
+    for w in sorted(np.asarray(weak, int).reshape(-1).tolist(),
+                    key=lambda i: -scores[i]):
+        if not chain or w in chain:
+            continue
+        trial = np.asarray(strong.tolist() + kept + [w])
+        o, r = column_chain(corners[trial], scores[trial], **kw)
+        got = trial[o].tolist()
+        if w not in got or not _subsequence(chain, got) or \
+                _crowded(corners, got, got.index(w), spacing):
+            continue
+        at = got.index(w)
+        top, foot = got.index(chain[0]), got.index(chain[-1])
+        if at < top:
+            ok = up or got[0] in is_strong
+        elif at > foot:
+            ok = down or got[-1] in is_strong
+        else:  # between two vertebrae of the column: a gap there before?
+            k = sum(got.index(c) < at for c in chain)
+            ok = ranks[k] - ranks[k - 1] >= 2
+        if ok:
+            kept.append(w)
+            chain, ranks = got, r.tolist()
+    return np.asarray(chain, int), np.asarray(ranks, int)

@@ -36,7 +36,7 @@ on partial films too.
 import numpy as np
 
 from .lateral_appearance import VERTEBRA_LEVELS, appearance_levels
-from .lateral_chain import column_chain
+from .lateral_chain import column_chain, fill_gaps
 
 __all__ = ['VERTEBRA_LEVELS', 'lateral_levels']
 
@@ -51,11 +51,92 @@ def _best(corners, scores, mask):
 
 def _missing_between(y_upper_inf, y_lower_sup, spacing, disc):
     """Vertebrae that fit between an inferior endplate (y) and the next
-    superior endplate found (y), given the local spacing and disc."""
-    return max(0, int(round((y_lower_sup - y_upper_inf - disc) / spacing)))
+    superior endplate found (y), given the local spacing and disc (a
+    float: round it)."""
+    return max(0.0, float((y_lower_sup - y_upper_inf - disc) / spacing))
 
 
-def lateral_levels(labels, corners, scores, level_log_probs=None):
+def _end_gaps(c, ranks, corners, c2, s1):
+    """Vertebrae not found between C2's endplate and the column's top, and
+    between its foot and S1's endplate (None without that anchor); ``c``:
+    the column's corners, head to foot, ``ranks`` their positions."""
+    sup_y, inf_y = c[:, :2, 1].mean(1), c[:, 2:, 1].mean(1)
+    if len(c) > 1:
+        steps = np.diff(c.mean(1)[:, 1]) / np.diff(ranks)
+        discs = (sup_y[1:] - inf_y[:-1]) / np.diff(ranks)
+    else:
+        steps = np.array([inf_y[0] - sup_y[0]]) * 1.25
+        discs = steps * 0.2
+    top = foot = None
+    if c2 is not None:
+        near = slice(0, 3)
+        top = _missing_between(corners[c2, 2:, 1].mean(), sup_y[0],
+                               np.median(steps[near]),
+                               np.median(discs[near]))
+    if s1 is not None:
+        near = slice(-3, None)
+        foot = _missing_between(inf_y[-1], corners[s1, :2, 1].mean(),
+                                np.median(steps[near]),
+                                np.median(discs[near]))
+    return top, foot
+
+
+#: a step between neighbouring vertebrae along the column, in expected
+#: steps (1.25 x their mean height): 0.98 on the truth corners of the 28
+#: real films (0.86-1.18)
+_STEP = 0.98
+
+
+def _step_cost(ratio, k):
+    """How badly a stretch ``ratio`` expected steps long fits ``k``
+    steps (squared log of their quotient)."""
+    return float(np.log(max(ratio, 1e-3) / (_STEP * k)) ** 2)
+
+
+def _reconcile(c, ranks, top, foot, e):
+    """Give the column ``e`` steps more (or fewer, ``e`` < 0) where that
+    costs least: the stretches (the gaps between found vertebrae, and the
+    ends up to C2 and down to S1 when ``top`` / ``foot``, the vertebrae
+    not found there as floats, are given) are each given one step more or
+    fewer, one at a time, each time where :func:`_step_cost` grows least.
+    Returns the new ranks and the new missing counts at the top and the
+    foot (ints; None where not given).
+
+    ``c``: the column's corners, head to foot."""
+    from .lateral_chain import vertebra_frame
+    frames = [vertebra_frame(v) for v in c]
+    ratios = [float((b[0] - a[0]) @ a[2]) / (1.25 * (a[1] + b[1]) / 2)
+              for a, b in zip(frames[:-1], frames[1:])]
+    ks = np.diff(ranks).astype(int).tolist()
+    # an end with m missing vertebrae as a stretch of m + 1 steps
+    ends = [None if x is None else [x + 1, int(round(x))]
+            for x in (top, foot)]
+    while e:
+        sign = 1 if e > 0 else -1
+        best = (np.inf, None)
+        for g, (x, k) in enumerate(zip(ratios, ks)):
+            if k + sign >= 1:
+                d = _step_cost(x, k + sign) - _step_cost(x, k)
+                best = min(best, (d, g))
+        for g, end in enumerate(ends):
+            if end is not None and end[1] + sign >= 0:
+                x, m = end
+                d = (np.log(x / (m + sign + 1)) ** 2 -
+                     np.log(x / (m + 1)) ** 2)
+                best = min(best, (d, -1 - g))
+        if best[1] is None:
+            break
+        if best[1] >= 0:
+            ks[best[1]] += sign
+        else:
+            ends[-1 - best[1]][1] += sign
+        e -= sign
+    ranks = np.concatenate([[0], np.cumsum(ks)]).astype(int)
+    return ranks, *[None if end is None else end[1] for end in ends]
+
+
+def lateral_levels(labels, corners, scores, level_log_probs=None,
+                   strong_thr=None, reconcile=True):
     """Give each detection of a lateral film its level.
 
     Args:
@@ -66,6 +147,11 @@ def lateral_levels(labels, corners, scores, level_log_probs=None):
         level_log_probs: optional (D, 25) log-probabilities per detection
             over :data:`~spinemm.morphometry.lateral_appearance.COLUMN_CLASSES`
             (rows of C2 / S1 detections unused): levels from appearance.
+        strong_thr: vertebrae scored below it are weak: kept only where
+            they fill a gap of the column the others make
+            (:func:`~spinemm.morphometry.lateral_chain.fill_gaps`; at its
+            ends only towards a C2 or S1 found, where vertebrae are
+            missing). None: every vertebra is strong.
 
     Returns:
         dict(column={level: (4, 2)} (C2: superior corners NaN; S1:
@@ -95,15 +181,23 @@ def lateral_levels(labels, corners, scores, level_log_probs=None):
     c2_y = corners[c2, 2:, 1].mean() if c2 is not None else -np.inf
     s1_y = corners[s1, :2, 1].mean() if s1 is not None else np.inf
     cand = cand[(cy > c2_y) & (cy < s1_y)]
-    if level_log_probs is not None:
+    strong = scores[cand] >= (strong_thr if strong_thr is not None
+                              else -np.inf)
+    if level_log_probs is not None:  # weak vertebrae unused
         return _from_appearance(labels, corners, scores, level_log_probs,
-                                cand, c2, s1)
-    order, ranks = column_chain(corners[cand], scores[cand])
-    idx = cand[order]
-    cy = corners[idx].mean(1)[:, 1]
+                                cand[strong], c2, s1)
+    order, ranks = column_chain(corners[cand[strong]],
+                                scores[cand[strong]])
+    idx = cand[strong][order]
+    if (~strong).any() and len(idx):
+        top, foot = _end_gaps(corners[idx], ranks, corners, c2, s1)
+        idx, ranks = fill_gaps(corners, scores, cand[strong], cand[~strong],
+                               up=bool(top and round(top)),
+                               down=bool(foot and round(foot)))
+    sure = scores >= (strong_thr if strong_thr is not None else -np.inf)
     out = dict(column={}, source={}, anchor=None, consistent=None,
                skipped=[], margin=None,
-               strays=sorted(set(np.nonzero(labels == 'vertebra')[0]
+               strays=sorted(set(np.nonzero((labels == 'vertebra') & sure)[0]
                                  .tolist()) - set(idx.tolist())))
     if c2 is not None:
         out['column']['C2'] = np.concatenate(
@@ -117,32 +211,32 @@ def lateral_levels(labels, corners, scores, level_log_probs=None):
         out['anchor'] = 'S1' if s1 is not None else (
             'C2' if c2 is not None else None)
         return out
-    c = corners[idx]
-    sup_y, inf_y = c[:, :2, 1].mean(1), c[:, 2:, 1].mean(1)
-    if len(idx) > 1:
-        steps = np.diff(cy) / np.diff(ranks)
-        discs = (sup_y[1:] - inf_y[:-1]) / np.diff(ranks)
-    else:
-        steps = np.array([inf_y[0] - sup_y[0]]) * 1.25
-        discs = steps * 0.2
     n = len(VERTEBRA_LEVELS)
-    top_from_c2 = None
-    if c2 is not None:
-        near = slice(0, 3)
-        top_from_c2 = _missing_between(c2_y, sup_y[0],
-                                       np.median(steps[near]),
-                                       np.median(discs[near]))
+    top, foot = _end_gaps(corners[idx], ranks, corners, c2, s1)
+    top_from_c2 = None if top is None else int(round(top))
+    miss = None if foot is None else int(round(foot))
     if s1 is not None:
-        near = slice(-3, None)
-        miss = _missing_between(inf_y[-1], s1_y, np.median(steps[near]),
-                                np.median(discs[near]))
         first = n - 1 - miss - ranks[-1]
         out['anchor'] = 'S1'
         if top_from_c2 is not None:
             out['consistent'] = bool(first == top_from_c2)
+        # the count between C2 and S1 is fixed (C3..L5); with S1 alone,
+        # no vertebra lies above C3 (one would be C2)
+        e = (top_from_c2 - first if top_from_c2 is not None
+             else max(-first, 0))  # steps too many
+        if reconcile and e and len(idx) > 1:
+            ranks, top_i, miss = _reconcile(corners[idx], ranks, top, foot,
+                                            -e)
+            first = n - 1 - miss - ranks[-1]
+            out['reconciled'] = True
     elif c2 is not None:
         first = top_from_c2
         out['anchor'] = 'C2'
+        # with C2 alone, no vertebra lies below L5 (one would be S1)
+        e = first + ranks[-1] - (n - 1)  # steps too many
+        if reconcile and e > 0 and len(idx) > 1:
+            ranks, first, _ = _reconcile(corners[idx], ranks, top, None, -e)
+            out['reconciled'] = True
     else:
         first = n - 1 - ranks[-1]  # a guess: the lowest is L5
     for i, r in zip(idx, ranks):

@@ -48,6 +48,10 @@ def _jsonable(column):
             for lv, c in column.items()}
 
 
+def _thr_or_none(x):
+    return None if x.lower() == 'none' else float(x)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
@@ -67,6 +71,14 @@ def main():
                    'classifier (configs/vertebra_lateral/level-cls_*)')
     p.add_argument('--level-checkpoint')
     p.add_argument('--score-thr', type=float, default=0.3)
+    p.add_argument('--gap-thr', type=float, default=0.1,
+                   help='vertebrae scored from this up to --score-thr fill '
+                   'gaps of the column only (default 0.1; --score-thr\'s '
+                   'value: off)')
+    p.add_argument('--place-thr', type=_thr_or_none, default=0.5,
+                   help='with a second stage: vertebrae not found, placed '
+                   'between their neighbours, kept from this mean heatmap '
+                   'score (default 0.5; none: off)')
     p.add_argument('--zoom-outs', type=float, nargs='+',
                    default=[1.0, 2.0, 2.75], metavar='F',
                    help='also detect on the film zoomed out by these '
@@ -93,7 +105,8 @@ def main():
             raise SystemExit(f'error: --{x}-config and --{x}-checkpoint go '
                              'together')
     model = LateralLandmarker(a.config, a.checkpoint, a.device, a.score_thr,
-                              zoom_outs=a.zoom_outs,
+                              zoom_outs=a.zoom_outs, gap_thr=a.gap_thr,
+                              place_thr=a.place_thr,
                               pose_config=a.pose_config,
                               pose_checkpoint=a.pose_checkpoint,
                               level_config=a.level_config,
@@ -109,6 +122,8 @@ def main():
         row.update(name=f['name'], anchor=r['anchor'],
                    zoom_out=r.get('zoom_out', 1.0),
                    consistent=r['consistent'], skipped=r['skipped'],
+                   placed=r.get('placed', []),
+                   reconciled=bool(r.get('reconciled')),
                    column=_jsonable(r['column']))
         per_film.append(row)
         if a.show_dir:
