@@ -163,6 +163,47 @@ def test_the_sagittal_report_of_a_real_column_round_trips(films, tmp_path):
     assert cv2.imread(str(tmp_path / 'film.png')).shape[:2] == image.shape
 
 
+@needs_lateral
+def test_angles_of_a_weak_t1_are_withheld_and_said_so(films, tmp_path):
+    """A T1 found only weakly gives no T1 slope and no T1-T12 kyphosis: the
+    report names them withheld with the reason, eval scores them missed,
+    and the other angles stay sagittal_alignment's."""
+    import json
+
+    import cv2
+
+    from spinemm.apis.lateral import (measure_lateral, sagittal_report,
+                                      write_sagittal_report)
+    from spinemm.evaluation.lateral_metrics import film_metrics
+    from spinemm.morphometry.lateral_levels import lateral_levels
+    from spinemm.morphometry.sagittal import sagittal_alignment
+    f = films[3]
+    image = cv2.imread(f['image'], cv2.IMREAD_GRAYSCALE)
+    levelled = lateral_levels(*_detections(f))
+    truth = sagittal_alignment(f['column'])
+    strong = measure_lateral(dict(levelled, weak=['T2']), None, (),
+                             image.shape)
+    assert strong['alignment']['T1_slope'] == pytest.approx(truth['T1_slope'])
+    assert strong['withheld'] == {}
+    weak = measure_lateral(dict(levelled, weak=['T1', 'T2']), None, (),
+                           image.shape)
+    al = weak['alignment']
+    assert al['T1_slope'] is None and al['thoracic_kyphosis_T1_T12'] is None
+    assert al['thoracic_kyphosis_T4_T12'] == pytest.approx(
+        truth['thoracic_kyphosis_T4_T12'])
+    assert set(weak['withheld']) == {'T1_slope', 'thoracic_kyphosis_T1_T12'}
+    report = sagittal_report(weak, f['image'], 'test')
+    write_sagittal_report(report, weak, image, str(tmp_path), 'film')
+    back = json.load(open(tmp_path / 'film.json'))
+    assert back['alignment']['T1_slope'] is None
+    assert 'T1' in back['alignment_withheld']['T1_slope']
+    assert back['levels_weak'] == ['T1', 'T2']
+    m = film_metrics(weak['column'], f['column'], weak['withheld'])
+    assert np.isnan(m['angles']['T1_slope']['pred'])
+    assert m['angles']['lumbar_lordosis_L1_S1']['pred'] == pytest.approx(
+        truth['lumbar_lordosis_L1_S1'])
+
+
 def test_a_gap_is_counted_from_vertebral_heights_not_neighbour_spacing():
     """Three vertebrae missed at the cervico-thoracic junction, the spacing
     above the gap larger than below (as cervical discs are): the gap is 3.4

@@ -69,13 +69,15 @@ def _endplate(pred, truth, level, neighbour):
                 error_px=err if np.isfinite(err) else None)
 
 
-def film_metrics(pred, truth):
-    """The metrics of one film (a dict; angles under ``angles``)."""
+def film_metrics(pred, truth, withheld=()):
+    """The metrics of one film (a dict; angles under ``angles``).
+    ``withheld``: angles the model declined to measure (counted missed)."""
     m = match_vertebrae(pred, truth)
     n_true = sum(np.isfinite(np.asarray(truth[lv], float)).all()
                  for lv in VERTEBRA_LEVELS if lv in truth)
     right = sum(pl == tl for tl, (pl, _) in m.items())
     pa, ta = sagittal_alignment(pred), sagittal_alignment(truth)
+    pa.update({k: float('nan') for k in withheld})
     gp = {g['level']: g['grade'] for g in genant_column(pred)
           if g['grade'] != 'not graded'}
     gt = {g['level']: g['grade'] for g in genant_column(truth)

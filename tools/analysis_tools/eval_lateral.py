@@ -118,11 +118,11 @@ def main():
     per_film = []
     for f in tqdm(films, desc='eval_lateral', unit='film'):
         r = model(f['image'])
-        row = film_metrics(r['column'], f['column'])
+        row = film_metrics(r['column'], f['column'], r.get('withheld', ()))
         row.update(name=f['name'], anchor=r['anchor'],
                    zoom_out=r.get('zoom_out', 1.0),
                    consistent=r['consistent'], skipped=r['skipped'],
-                   placed=r.get('placed', []),
+                   placed=r.get('placed', []), weak=r.get('weak', []),
                    reconciled=bool(r.get('reconciled')),
                    column=_jsonable(r['column']))
         per_film.append(row)
