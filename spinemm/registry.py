@@ -44,7 +44,7 @@ MODEL_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
                   'spinemm.backbones']
 DATA_PACKAGES = ['spinemm.det', 'spinemm.pose', 'spinemm.seg',
                  'spinemm.levels', 'spinemm.fracture', 'spinemm.volume3d',
-                 'spinemm.synthesis.transforms']
+                 'spinemm.synthesis.transforms', 'spinemm.synthesis.slabs']
 
 
 #: the library each sub-package needs; others (spinemm.fracture,

@@ -174,9 +174,10 @@ def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
                     step.cache_dir = osp.join(str(work_dir), 'h5')
                     step.patch_size = (side, ) * 3
             cfg.model.test_cfg.roi_size = (side, ) * 3
-        elif ds.get('type') == 'SynthCTDataset':
+        elif ds.get('type') in ('SynthCTDataset',
+                                'spinemm.SynthCTSlabDataset'):
             # CTs synthesised from the real label maps or from anatomical
-            # phantoms, 32^3 patches
+            # phantoms, 32^3 patches or 64^2 slabs
             ds.data_root = ct_phantoms if 'phantom' in ds.data_root \
                 else ct_templates
             ds.samples_per_template = 1
@@ -185,7 +186,10 @@ def shrink(cfg, data_root, work_dir, verse_root=None, aasce_ann=None,
             for step in ds.pipeline:
                 if step['type'] == 'LoadSynthCTPatch':
                     step.patch_size = (32, ) * 3
-            cfg.model.test_cfg.roi_size = (32, ) * 3
+                    cfg.model.test_cfg.roi_size = (32, ) * 3
+                if step['type'] == 'spinemm.LoadSynthCTSlab':
+                    step.crop_size = (64, 64)
+                    cfg.model.data_preprocessor.size = (64, 64)
         elif ds.get('type') in ('RsnaSliceDataset', 'RsnaStudyDataset'):
             ds.data_root = rsna_root
             ds.ratio_file = None  # the ground truth of the prepared root
@@ -232,7 +236,8 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         lateral = request.getfixturevalue('lateral_coco')  # real films
     if cfg.train_dataloader.dataset.type.startswith('Rsna'):
         rsna = request.getfixturevalue('rsna_phantom_root')
-    synth = cfg.train_dataloader.dataset.type == 'SynthCTDataset'
+    synth = cfg.train_dataloader.dataset.type in (
+        'SynthCTDataset', 'spinemm.SynthCTSlabDataset')
     templates = request.getfixturevalue('ct_templates') if synth else None
     phantoms = request.getfixturevalue('ct_phantom_templates') if synth \
         else None
@@ -282,9 +287,15 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         assert names == real | ({'phantom000', 'phantom001'} if phantom
                                 else set())
         item = dataset[0]
-        assert item['inputs'].shape == (1, 32, 32, 32)
-        gt = item['data_samples'].gt_seg_map
-        assert int(gt.max()) < cfg.model.network.out_channels == 5
+        if ds.type == 'SynthCTDataset':
+            assert item['inputs'].shape == (1, 32, 32, 32)
+            gt = item['data_samples'].gt_seg_map
+            assert int(gt.max()) < cfg.model.network.out_channels == 5
+        else:  # a 2.5D slab: 2 * context + 1 slices, the middle's classes
+            assert item['inputs'].shape == (2 * ds.context + 1, 64, 64)
+            gt = item['data_samples'].gt_sem_seg.data
+            assert int(gt.max()) < cfg.model.decode_head.num_classes == \
+                len(dataset.metainfo['classes']) == 5
     elif cfg.train_dataloader.dataset.type == 'spinemm.VerseSliceSegDataset':
         assert 'img' not in dataset.get_data_info(0)  # metadata only
         item = dataset[0]

@@ -263,3 +263,19 @@ def test_a_label_map_of_another_numbering_is_refused_by_name(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith(f'error: {seg}')
     assert '--table' in proc.stderr and not out.exists()
+
+
+def test_bone_texture_mottles_bone_only():
+    """Texture of a fixed amplitude: inside the bone the HU spread rises to
+    about that amplitude around the same mean; outside nothing changes; a
+    seed gives the same texture."""
+    from spinemm.synthesis.synth_ct import add_bone_texture
+    codes = _blocks()
+    hu = np.where(is_bone(codes), 200.0, 40.0).astype(np.float32)
+    out = add_bone_texture(hu, codes, np.random.RandomState(3), (100, 100))
+    bone = is_bone(codes)
+    np.testing.assert_array_equal(out[~bone], hu[~bone])
+    assert out[bone].std() == pytest.approx(100, rel=0.25)
+    assert out[bone].mean() == pytest.approx(200, abs=15)
+    again = add_bone_texture(hu, codes, np.random.RandomState(3), (100, 100))
+    np.testing.assert_array_equal(out, again)

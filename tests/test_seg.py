@@ -308,3 +308,31 @@ def test_pyramid_segmentor_runs_mmseg_whole_and_slide_inference():
             PyramidSegmentor(**kw, test_cfg=bad)
     with pytest.raises(ValueError, match='train_cfg'):
         PyramidSegmentor(**kw, train_cfg=dict(sampler=None))
+
+
+def test_present_class_dice_loss_skips_classes_the_batch_lacks():
+    """Dice pooled over the batch per foreground class present, against a
+    plain numpy computation; a class no image shows (class 2) changes
+    nothing however much it is predicted, and a perfect prediction scores
+    about 0."""
+    from spinemm.seg.models import PresentClassDiceLoss
+    rng = np.random.RandomState(0)
+    target = torch.from_numpy(rng.choice([0, 1, 3], (2, 8, 8)))
+    target[0, 0, 0] = 255  # ignored
+    logits = torch.from_numpy(rng.normal(0, 1, (2, 4, 8, 8))).float()
+    loss = PresentClassDiceLoss(eps=1.0)(logits, target)
+    p = logits.softmax(1).numpy()
+    t = target.numpy()
+    want = []
+    for c in (1, 3):
+        g = (t == c).astype(float)
+        pc = p[:, c] * (t != 255)
+        want.append(1 - (2 * (pc * g).sum() + 1) / (pc.sum() + g.sum() + 1))
+    assert float(loss) == pytest.approx(np.mean(want), rel=1e-5)
+    louder = logits.clone()
+    louder[:, 2] += 5  # class 2 everywhere: only the cross-entropy sees it
+    worse = PresentClassDiceLoss(eps=1.0)(louder, target)
+    assert float(worse) > float(loss)  # the present classes lost mass
+    perfect = torch.nn.functional.one_hot(target.clamp(0, 3), 4).permute(
+        0, 3, 1, 2).float() * 50
+    assert float(PresentClassDiceLoss()(perfect, target)) < 1e-3

@@ -1,7 +1,9 @@
 """Segment whole CT volumes with a 2D / 2.5D spine_seg model.
 
-The CT is put on the grid the model was trained on (('I', 'P', 'R'), 1 mm,
-see :mod:`spinemm.formats.verse_volumes`), cut into sagittal (or coronal)
+The CT is put on the grid the model was trained on (('I', 'P', 'R'), the
+test dataset's ``spacing``: 1 mm for the VerSe slice models, see
+:mod:`spinemm.formats.verse_volumes`; 2 mm for the synthetic-CT slab model,
+:mod:`spinemm.synthesis.slabs`), cut into sagittal (or coronal)
 slabs of ``2 * context + 1`` slices, each slab segmented by the model's own
 test step (its ``test_cfg``: whole slab, or mmseg's sliding window), the
 class maps stacked into a volume, split into vertebra instances

@@ -1,5 +1,5 @@
-from .dice_loss import DourtheDiceLoss, dourthe_dice
+from .dice_loss import DourtheDiceLoss, PresentClassDiceLoss, dourthe_dice
 from .pyramid_segmentor import PyramidSegmentor
 from .vnet import VNet2d
 
-__all__ = ['DourtheDiceLoss', 'dourthe_dice', 'PyramidSegmentor', 'VNet2d']
+__all__ = ['DourtheDiceLoss', 'PresentClassDiceLoss', 'dourthe_dice', 'PyramidSegmentor', 'VNet2d']
