@@ -294,8 +294,10 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         else:  # a 2.5D slab: 2 * context + 1 slices, the middle's classes
             assert item['inputs'].shape == (2 * ds.context + 1, 64, 64)
             gt = item['data_samples'].gt_sem_seg.data
-            assert int(gt.max()) < cfg.model.decode_head.num_classes == \
-                len(dataset.metainfo['classes']) == 5
+            head = cfg.model.get('decode_head', cfg.model)  # the pyramid
+            assert int(gt.max()) < head.num_classes == \
+                len(dataset.metainfo['classes']) == \
+                (6 if ds.mode == 'anatomy_centres' else 5)
     elif cfg.train_dataloader.dataset.type == 'spinemm.VerseSliceSegDataset':
         assert 'img' not in dataset.get_data_info(0)  # metadata only
         item = dataset[0]

@@ -203,3 +203,19 @@ def test_two_vertebrae_joined_by_a_neck_are_split():
     tall = np.zeros((60, 30, 30), np.int32)
     tall[5:40, 5:25, 5:25] = 1
     assert split_merged(tall, 2.0).max() == 1
+
+
+def test_fill_instances_fills_cavities_not_the_canal():
+    from spinemm.morphometry.ct_levels import fill_instances
+    inst = np.zeros((30, 30, 30), np.int32)
+    inst[2:12, 2:12, 2:12] = 1  # a body with a cavity...
+    inst[5:9, 5:9, 5:9] = 0
+    inst[6, 6, 6] = 2  # ...holding a voxel of another instance
+    inst[14:26, 4:16, 4:16] = 3  # a ring: a canal open at top and bottom
+    inst[14:26, 8:12, 8:12] = 0
+    out = fill_instances(inst)
+    assert (out[5:9, 5:9, 5:9][inst[5:9, 5:9, 5:9] == 0] == 1).all()
+    assert out[6, 6, 6] == 2
+    assert (out[14:26, 8:12, 8:12] == 0).all()
+    changed = out != inst
+    assert changed.sum() == 4 ** 3 - 1

@@ -5,6 +5,8 @@ import pytest
 
 from spinemm.formats.verse_slices import take_slice
 from spinemm.synthesis.anatomy_codes import anatomy_classes
+from spinemm.synthesis.body_centres import (CENTRE_CLASSES, body_centre_mask,
+                                            centre_classes)
 from spinemm.synthesis.slabs import LoadSynthCTSlab, SynthCTSlabDataset
 from spinemm.synthesis.transforms import load_template
 
@@ -16,6 +18,23 @@ def _item(root, plane, idx=0):
                             samples_per_template=2, lazy_init=False,
                             pipeline=[])
     return dict(ds.get_data_info(idx), sample_idx=idx)
+
+
+def _cut(volume, centre, plane, shape=(48, 40)):
+    """The undeformed patch of a slab centred at ``centre`` by plain
+    indexing: ``shape`` in the plane, the slab and two slices on each
+    side across it; outside the volume 0 (air)."""
+    size = [shape[0], shape[1], shape[1]]
+    size[2 if plane == 'sagittal' else 1] = 7
+    idx = [np.rint(np.arange(s) - (s - 1) / 2 + ck).astype(int)
+           for s, ck in zip(size, centre)]
+    patch = volume[np.ix_(*[np.clip(i, 0, n - 1)
+                            for i, n in zip(idx, volume.shape)])]
+    for axis, (i, n) in enumerate(zip(idx, volume.shape)):
+        shape = [1, 1, 1]
+        shape[axis] = -1
+        patch = patch * ((i >= 0) & (i < n)).reshape(shape)
+    return patch
 
 
 @pytest.mark.parametrize('plane', ['sagittal', 'coronal'])
@@ -33,22 +52,37 @@ def test_slab_is_the_template_cut_in_display_order(ct_phantom_templates,
     assert out['img'].shape == (48, 40, 3) and out['img'].dtype == np.uint8
     assert out['gt_seg_map'].shape == (48, 40)
     tpl = load_template(item['case']['codes'], item['case']['ct'], SPACING)
-    codes, c = tpl['codes'], out['slab_centre']
-    across = 2 if plane == 'sagittal' else 1
-    size = [48, 40, 40]
-    size[across] = 7  # the slab and two slices on each side
-    idx = [np.rint(np.arange(s) - (s - 1) / 2 + ck).astype(int)
-           for s, ck in zip(size, c)]
-    patch = codes[np.ix_(*[np.clip(i, 0, n - 1)
-                           for i, n in zip(idx, codes.shape)])]
-    for axis, (i, n) in enumerate(zip(idx, codes.shape)):  # outside: air
-        shape = [1, 1, 1]
-        shape[axis] = -1
-        patch = patch * ((i >= 0) & (i < n)).reshape(shape)
+    patch = _cut(tpl['codes'], out['slab_centre'], plane)
     want = take_slice(anatomy_classes(patch, SPACING), 3, plane)
     got = out['gt_seg_map']
     assert (want > 0).sum() > 50  # the slab holds bone
     # the border of the patch is where the contact band sees less
+    np.testing.assert_array_equal(got[2:-2, 2:-2], want[2:-2, 2:-2])
+
+
+def test_centre_mode_slab_carries_the_templates_body_centres(
+        ct_phantom_templates):
+    """``mode='anatomy_centres'``: the same cut, with the template's body
+    centres (computed on the template, before the patch is cut) as class
+    5, and the dataset names six classes."""
+    ds = SynthCTSlabDataset(ct_phantom_templates, spacing=SPACING,
+                            mode='anatomy_centres', samples_per_template=2,
+                            lazy_init=False, pipeline=[])
+    assert ds.metainfo['classes'] == CENTRE_CLASSES
+    assert len(ds.metainfo['palette']) == 6
+    load = LoadSynthCTSlab(crop_size=(48, 40), foreground_prob=1.0,
+                           lateral_mm=0.0, deterministic=True,
+                           deform=dict(matrix=np.eye(3), elastic_voxels=0))
+    item = dict(ds.get_data_info(0), sample_idx=0)
+    out = load(dict(item))
+    tpl = load_template(item['case']['codes'], item['case']['ct'], SPACING)
+    c = out['slab_centre']
+    centres = _cut(body_centre_mask(tpl['codes'], SPACING).astype(np.uint8),
+                   c, 'sagittal').astype(bool)
+    want = take_slice(centre_classes(_cut(tpl['codes'], c, 'sagittal'),
+                                     centres, SPACING), 3, 'sagittal')
+    got = out['gt_seg_map']
+    assert (want == 5).sum() > 10  # a slab through a vertebra's middle
     np.testing.assert_array_equal(got[2:-2, 2:-2], want[2:-2, 2:-2])
 
 

@@ -11,7 +11,9 @@ rib):
    vertebra voxels that touch another vertebra (``vertebra_contact``:
    across a thin disc, at a facet joint); the rest falls apart into one
    component per vertebra, the seeds, and every vertebra voxel joins the
-   nearest seed. An instance whose axial cross-section area falls to less
+   nearest seed. A network with the ``body_centre`` class
+   (:mod:`spinemm.synthesis.body_centres`) gives the seeds directly: one
+   blob deep in each vertebral body. An instance whose axial cross-section area falls to less
    than half between two peaks is cut there (:func:`split_merged`: two
    vertebrae the contact class did not separate). Instances off the
    column (:func:`on_column`: more than 30 mm from it in the axial plane)
@@ -89,6 +91,43 @@ def vertebra_instances(core, vertebra, spacing, min_seed_ml=0.5,
                                          return_indices=True)
     nearest = seeds[tuple(idx)]
     out[vertebra] = nearest[vertebra]
+    return out
+
+
+def centre_instances(centres, vertebra, contact, spacing, min_seed_ml=0.3,
+                     min_share=0.1):
+    """Instance ids (int32, 1..n head to foot) grown from the body
+    centres: each component of ``centres`` of at least ``min_seed_ml``
+    (and ``min_share`` of the median one) seeds an instance, which floods
+    the vertebra voxels (``centres | vertebra | contact``) connected to it,
+    through the voxels off the ``contact`` band first (a watershed). A
+    flood, not the nearest seed: a thoracic spinous process slopes down
+    behind the next body, nearer to that body's centre than to its own,
+    but joined to its own body by the pedicles and to the next vertebra
+    only across a facet joint. Voxels no seed reaches stay 0."""
+    from skimage.segmentation import watershed
+    centres = np.asarray(centres, bool)
+    contact = np.asarray(contact, bool)
+    vertebra = np.asarray(vertebra, bool) | centres | contact
+    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
+    out = np.zeros(vertebra.shape, np.int32)
+    seeds, n = ndimage.label(centres)
+    if n == 0:
+        return out
+    sizes = np.bincount(seeds.ravel())[1:] * float(np.prod(spacing)) / 1e3
+    big = sizes >= min_seed_ml
+    if not big.any():
+        return out
+    keep = np.nonzero(big & (sizes >= min_share *
+                             np.median(sizes[big])))[0] + 1
+    heights = ndimage.center_of_mass(np.ones(seeds.shape), seeds, keep)
+    lut = np.zeros(n + 1, np.int32)
+    lut[keep[np.argsort([c[0] for c in heights])]] = np.arange(
+        1, len(keep) + 1)
+    markers = lut[seeds]
+    box = ndimage.find_objects(vertebra.astype(np.uint8))[0]
+    out[box] = watershed(contact[box].astype(np.uint8), markers[box],
+                         mask=vertebra[box])
     return out
 
 
@@ -222,6 +261,22 @@ def split_merged(instances, spacing, min_part_mm=14.0, depth=0.5,
     return out
 
 
+def fill_instances(instances):
+    """Each instance with its enclosed cavities filled (3D: background
+    voxels it surrounds on every side; another instance's voxels stay).
+    A vertebra is solid bone; a slice model misses patches of a mottled
+    body's inside. The spinal canal runs out of an instance at its top and
+    bottom, so it is no cavity."""
+    out = instances.copy()
+    for i, box in enumerate(ndimage.find_objects(instances), 1):
+        if box is None:
+            continue
+        filled = ndimage.binary_fill_holes(instances[box] == i)
+        part = out[box]
+        part[filled & (part == 0)] = i
+    return out
+
+
 def _components(mask, min_ml, voxel_ml):
     comps, n = ndimage.label(mask)
     if n == 0:
@@ -305,16 +360,29 @@ def _whole(inst, n, faces):
 
 
 def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
-                        min_sacrum_ml=5.0, min_seed_ml=0.5):
+                        min_sacrum_ml=5.0, min_seed_ml=0.5, centres=False,
+                        min_centre_ml=0.3, fill_holes=False):
     """VerSe labels (uint8, same grid) of a class map (0 background,
-    1 vertebra, 2 sacrum, 3 rib, 4 vertebra in contact with another;
-    ('I', 'P', 'R') grid of ``spacing`` mm)
-    and a report: dict(anchor, levels (head to foot), rib_bearing (per
-    instance), consistent (the cues agree; None with one cue))."""
+    1 vertebra, 2 sacrum, 3 rib, 4 vertebra in contact with another, and
+    with ``centres`` 5 a vertebral body's centre,
+    :mod:`spinemm.synthesis.body_centres`; ('I', 'P', 'R') grid of
+    ``spacing`` mm) and a report: dict(anchor, levels (head to foot),
+    rib_bearing (per instance), consistent (the cues agree; None with one
+    cue)). With ``centres`` the instances are seeded by the body centres
+    (components of at least ``min_centre_ml``) instead of the vertebra
+    voxels off the contact band. ``fill_holes``: fill every instance's
+    enclosed cavities (:func:`fill_instances`)."""
     classes = np.asarray(classes)
-    inst = on_column(split_merged(vertebra_instances(
-        classes == 1, classes == 4, spacing, min_seed_ml), spacing,
-        core=classes == 1), spacing)
+    if centres:
+        seeds = classes == 5
+        inst = centre_instances(seeds, classes == 1, classes == 4, spacing,
+                                min_centre_ml)
+    else:
+        seeds = classes == 1
+        inst = vertebra_instances(seeds, classes == 4, spacing, min_seed_ml)
+    inst = on_column(split_merged(inst, spacing, core=seeds), spacing)
+    if fill_holes:
+        inst = fill_instances(inst)
     n = int(inst.max())
     out = np.zeros(classes.shape, np.uint8)
     out[classes == 2] = 26
@@ -368,5 +436,6 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     return out, report
 
 
-__all__ = ['vertebra_instances', 'split_merged', 'on_column', 'rib_bearing', 'above_sacrum',
+__all__ = ['vertebra_instances', 'centre_instances', 'fill_instances',
+           'split_merged', 'on_column', 'rib_bearing', 'above_sacrum',
            'levels_from_anatomy']

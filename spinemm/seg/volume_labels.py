@@ -124,12 +124,14 @@ def segmentation_result(classes, class_names, min_voxels, grid, ct, seconds,
     labels back on the CT's grid, and the timings (``seconds`` so far, plus
     postprocess and total since ``t0``)."""
     from ..synthesis.anatomy_codes import ANATOMY_CLASSES
+    from ..synthesis.body_centres import CENTRE_CLASSES
     tp = time.perf_counter()
-    if tuple(class_names) == ANATOMY_CLASSES:
+    if tuple(class_names) in (ANATOMY_CLASSES, CENTRE_CLASSES):
         # levels counted from the ribs and the sacrum
         from ..morphometry.ct_levels import levels_from_anatomy
-        instances, extra['anatomy'] = levels_from_anatomy(classes,
-                                                          grid.spacing)
+        instances, extra['anatomy'] = levels_from_anatomy(
+            classes, grid.spacing,
+            centres=tuple(class_names) == CENTRE_CLASSES)
         levels = True
     else:
         instances = instances_from_classes(classes, class_names, min_voxels)

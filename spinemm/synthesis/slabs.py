@@ -6,7 +6,9 @@ A slab is ``2 * context + 1`` neighbouring slices of a synthetic patch
 (:func:`spinemm.synthesis.synth_ct.synthesize_patch`: deformed template,
 painted, "scanned") in the display order of
 :mod:`spinemm.formats.verse_slices`, through the same HU window as at
-inference; its label map is the middle slice's :data:`ANATOMY_CLASSES`.
+inference; its label map is the middle slice's :data:`ANATOMY_CLASSES`
+(with ``mode='anatomy_centres'`` also the vertebral bodies' centres,
+:mod:`spinemm.synthesis.body_centres`).
 The dataset item carries how slabs are cut (``synth_slab=dict(plane,
 context, spacing, window, mode)``) and the test-time segmenter reads the
 same settings from the config's dataset, so training and inference cut
@@ -23,9 +25,8 @@ from mmcv.transforms import BaseTransform
 from ..formats.verse_slices import PLANES, take_slab, take_slice
 from ..formats.verse_volumes import hu_window
 from ..registry import DATASETS, TRANSFORMS
-from .anatomy_codes import anatomy_classes, is_vertebra
-from .synth_ct import synthesize_patch
-from .transforms import SynthCTDataset, classes_of, load_template
+from .transforms import (SynthCTDataset, classes_of, labels_of,
+                         load_template, synthesize_for)
 
 #: model-grid axis a plane's slices are taken along (('I', 'P', 'R') grid)
 _ACROSS = dict(sagittal=2, coronal=1)
@@ -39,7 +40,7 @@ class SynthCTSlabDataset(SynthCTDataset):
     """:class:`SynthCTDataset` for slice models: every item also says how
     its slab is cut (``plane``: 'sagittal' or 'coronal'; ``context``
     slices on each side; ``spacing`` mm; HU ``window``; ``mode``:
-    'anatomy' or 'binary'). ``VolumeSegmenter`` reads the same keys from
+    'anatomy', 'anatomy_centres' or 'binary'). ``VolumeSegmenter`` reads the same keys from
     the test dataset, so a checkpoint is always run on slabs cut its way."""
 
     def __init__(self, data_root, plane='sagittal', context=1, spacing=2.0,
@@ -54,7 +55,7 @@ class SynthCTSlabDataset(SynthCTDataset):
         # segmenter counts levels from the ribs and the sacrum when they
         # are the anatomy classes
         palette = [[0, 0, 0], [0, 200, 0], [0, 0, 255], [255, 0, 0],
-                   [255, 255, 0]][:len(classes)]
+                   [255, 255, 0], [255, 0, 255]][:len(classes)]
         kwargs['metainfo'] = dict(kwargs.get('metainfo') or {},
                                   classes=classes, palette=palette)
         super().__init__(data_root, **kwargs)
@@ -118,16 +119,15 @@ class LoadSynthCTSlab(BaseTransform):
         else:
             centre = rng.uniform(0, 1, 3) * (np.asarray(tpl['codes'].shape)
                                              - 1)
-        hu, codes = synthesize_patch(tpl, size, rng, self.paint_probs,
-                                     spacing=spacing, centre=centre,
-                                     bone_texture_hu=self.bone_texture_hu,
-                                     **self.deform)
+        hu, codes, centres = synthesize_for(
+            opts['mode'], tpl, size, rng, spacing,
+            paint_probs=self.paint_probs, centre=centre,
+            bone_texture_hu=self.bone_texture_hu, **self.deform)
         mid = context + _MARGIN
         results['img'] = hu_window(take_slab(np.round(hu), mid, plane,
                                              context), *opts['window'])
-        labels = anatomy_classes(codes, spacing, self.contact_mm) \
-            if opts['mode'] == 'anatomy' else \
-            is_vertebra(codes).astype(np.uint8)
+        labels = labels_of(opts['mode'], codes, spacing, self.contact_mm,
+                           centres)
         results['gt_seg_map'] = np.ascontiguousarray(
             take_slice(labels, mid, plane))
         results['seg_fields'] = ['gt_seg_map']

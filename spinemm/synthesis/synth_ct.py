@@ -199,13 +199,17 @@ def vertebra_centres(codes):
 def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
                                                        ('random', 0.2)),
                      foreground_prob=0.8, jitter=0.25, spacing=2.0,
-                     centre=None, bone_texture_hu=None, **deform):
+                     centre=None, bone_texture_hu=None, body_centres=None,
+                     **deform):
     """One synthetic (HU, codes) patch of ``template`` (a dict with
     ``codes``, ``ct`` (or None) and ``centres``: :func:`vertebra_centres`,
     on the model grid). ``centre`` (template voxels) replaces the random
     choice (a vertebra's centre jittered by ``jitter`` of the patch size
     with ``foreground_prob``, else anywhere). ``bone_texture_hu`` (low,
-    high): mottle the bone (:func:`add_bone_texture`); None: flat."""
+    high): mottle the bone (:func:`add_bone_texture`); None: flat.
+    ``body_centres`` (a bool mask on the template's grid,
+    :func:`spinemm.synthesis.body_centres.body_centre_mask`): carried
+    along the same deformation and returned third."""
     codes, ct = template['codes'], template['ct']
     size = np.asarray(size)
     centres = list(template['centres'].values())
@@ -224,7 +228,11 @@ def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
     hu = paint_ct(pc, rng, ph, mode)
     if bone_texture_hu is not None:
         hu = add_bone_texture(hu, pc, rng, bone_texture_hu)
-    return simulate_acquisition(hu, rng, spacing), pc
+    hu = simulate_acquisition(hu, rng, spacing)
+    if body_centres is None:
+        return hu, pc
+    return hu, pc, sample_template(body_centres.view(np.uint8), None,
+                                   coords)[0].astype(bool)
 
 
 def add_bone_texture(hu, codes, rng, amplitude_hu=(0.0, 150.0),

@@ -6,6 +6,7 @@ from mmengine.dataset import BaseDataset
 
 from ..registry import DATASETS, TRANSFORMS
 from .anatomy_codes import ANATOMY_CLASSES, anatomy_classes, is_vertebra
+from .body_centres import CENTRE_CLASSES, body_centre_mask, centre_classes
 from .synth_ct import synthesize_patch, vertebra_centres
 from .templates import list_templates
 
@@ -33,12 +34,45 @@ def load_template(codes_path, ct_path, spacing):
     return _CACHE[key]
 
 
+def template_body_centres(tpl, spacing):
+    """The body-centre mask of a template from :func:`load_template`
+    (:func:`body_centre_mask`), computed once and kept with it."""
+    if 'body_centres' not in tpl:
+        tpl['body_centres'] = body_centre_mask(tpl['codes'], spacing)
+    return tpl['body_centres']
+
+
 def classes_of(mode):
     if mode == 'anatomy':
         return ANATOMY_CLASSES
+    if mode == 'anatomy_centres':
+        return CENTRE_CLASSES
     if mode == 'binary':
         return ('background', 'vertebra')
-    raise ValueError(f"mode is 'anatomy' or 'binary', not {mode!r}")
+    raise ValueError("mode is 'anatomy', 'anatomy_centres' or 'binary', "
+                     f'not {mode!r}')
+
+
+def labels_of(mode, codes, spacing, contact_mm, centres=None):
+    """The class map of a synthetic patch's ``codes`` in ``mode``
+    (:func:`classes_of`); ``centres``: its body-centre mask
+    ('anatomy_centres')."""
+    if mode == 'anatomy':
+        return anatomy_classes(codes, spacing, contact_mm)
+    if mode == 'anatomy_centres':
+        return centre_classes(codes, centres, spacing, contact_mm)
+    return is_vertebra(codes).astype(np.uint8)
+
+
+def synthesize_for(mode, tpl, size, rng, spacing, **kwargs):
+    """:func:`synthesize_patch` of ``tpl``, with the body-centre mask
+    carried along when ``mode`` needs it: (hu, codes, centres or None)."""
+    if mode != 'anatomy_centres':
+        return synthesize_patch(tpl, size, rng, spacing=spacing,
+                                **kwargs) + (None, )
+    return synthesize_patch(tpl, size, rng, spacing=spacing,
+                            body_centres=template_body_centres(tpl, spacing),
+                            **kwargs)
 
 
 @DATASETS.register_module()
@@ -82,8 +116,9 @@ class LoadSynthCTPatch(BaseTransform):
     """Synthesise one patch of ``results['case']`` (a template): ``img``
     (D, H, W) float32 HU and ``gt_seg_map`` class indices (``mode``
     'anatomy': :data:`ANATOMY_CLASSES`, vertebra voxels within
-    ``contact_mm`` of another vertebra marked; 'binary': vertebra or not).
-    ``deterministic`` seeds the draw with the sample index (validation)."""
+    ``contact_mm`` of another vertebra marked; 'anatomy_centres': the same
+    and each vertebral body's centre, :data:`CENTRE_CLASSES`; 'binary':
+    vertebra or not). ``deterministic`` seeds the draw with the sample index (validation)."""
 
     def __init__(self, patch_size=(64, 64, 64), spacing=2.0, mode='anatomy',
                  foreground_prob=0.8, paint_probs=(('ct', 0.8),
@@ -105,17 +140,18 @@ class LoadSynthCTPatch(BaseTransform):
         seed = results.get('sample_idx', 0) if self.deterministic \
             else np.random.randint(2**31)
         rng = np.random.RandomState(seed)
-        hu, codes = synthesize_patch(
-            tpl, self.patch_size, rng, self.paint_probs,
-            self.foreground_prob, spacing=self.spacing, **self.deform)
+        hu, codes, centres = synthesize_for(
+            self.mode, tpl, self.patch_size, rng, self.spacing,
+            paint_probs=self.paint_probs,
+            foreground_prob=self.foreground_prob, **self.deform)
         results['img'] = hu
-        results['gt_seg_map'] = anatomy_classes(
-            codes, self.spacing, self.contact_mm) \
-            if self.mode == 'anatomy' else is_vertebra(codes).astype(np.uint8)
+        results['gt_seg_map'] = labels_of(self.mode, codes, self.spacing,
+                                          self.contact_mm, centres)
         results['classes'] = self.classes
         results['origin'] = None
         return results
 
 
 __all__ = ['SynthCTDataset', 'LoadSynthCTPatch', 'load_template',
-           'classes_of']
+           'classes_of', 'labels_of', 'synthesize_for',
+           'template_body_centres']

@@ -43,10 +43,9 @@ class Model3D:
             load = _pipeline_step(cfg, 'LoadVersePatch')
             self.classes = seg_classes(load.get('mode', 'levels'))
         except ValueError:  # trained on synthetic CTs
-            from ..synthesis.anatomy_codes import ANATOMY_CLASSES
+            from ..synthesis.transforms import classes_of
             load = _pipeline_step(cfg, 'LoadSynthCTPatch')
-            self.classes = ANATOMY_CLASSES if load.get(
-                'mode', 'anatomy') == 'anatomy' else seg_classes('binary')
+            self.classes = classes_of(load.get('mode', 'anatomy'))
         pack = _pipeline_step(cfg, 'PackVolumeInputs')
         self.spacing = float(load.get('spacing', 1.0))
         self.window = tuple(pack.get('window', (-500.0, 1300.0)))
