@@ -103,3 +103,20 @@ def test_real_chest_labels_counted_from_centre_seeds(ct_templates):
     for v in range(7, 23):  # C7-L3: whole enough to be counted
         vals, counts = np.unique(labels[codes == v], return_counts=True)
         assert vals[np.argmax(counts)] == v, v
+
+
+def test_two_blobs_at_one_height_seed_one_instance():
+    """A body whose middle the network left out (two centre blobs, left
+    and right, 12 mm apart) is one vertebra; the blobs of the next body
+    down, a disc away, seed the next."""
+    from spinemm.morphometry.ct_levels import centre_instances
+    codes = block_column(process=False)
+    vert = is_vertebra(codes)
+    centres = body_centre_mask(codes, 2.0)
+    centres[:, :, 13:16] = False  # each blob cut in two across the middle
+    assert ndimage.label(centres)[1] == 8
+    inst = centre_instances(centres, vert, np.zeros_like(vert), 2.0)
+    assert inst.max() == 4
+    for k in range(4):
+        vals = np.unique(inst[codes == 20 + k])
+        assert vals.tolist() == [k + 1]

@@ -94,8 +94,39 @@ def vertebra_instances(core, vertebra, spacing, min_seed_ml=0.5,
     return out
 
 
+def _same_level(seeds, keep, spacing, same_mm):
+    """The seed ids ``keep`` grouped by level: two centre blobs whose
+    head-to-foot extents overlap by more than half of the shorter one and
+    whose centres lie within ``same_mm`` of each other in the axial plane
+    are one body (a slice model can leave a body's middle out and mark
+    its centre as two blobs, left and right); the centres of two levels
+    are a disc and half a body apart."""
+    boxes = ndimage.find_objects(seeds)
+    rows = [(boxes[k - 1][0].start, boxes[k - 1][0].stop) for k in keep]
+    where = np.array(ndimage.center_of_mass(np.ones(seeds.shape), seeds,
+                                            keep)) * spacing
+    parent = list(range(len(keep)))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+    for i in range(len(keep)):
+        for j in range(i + 1, len(keep)):
+            overlap = min(rows[i][1], rows[j][1]) - max(rows[i][0],
+                                                        rows[j][0])
+            shorter = min(rows[i][1] - rows[i][0], rows[j][1] - rows[j][0])
+            if overlap > 0.5 * shorter and np.hypot(
+                    *(where[i, 1:] - where[j, 1:])) <= same_mm:
+                parent[root(j)] = root(i)
+    out = {}
+    for i, k in enumerate(keep):
+        out.setdefault(root(i), []).append(int(k))
+    return list(out.values())
+
+
 def centre_instances(centres, vertebra, contact, spacing, min_seed_ml=0.3,
-                     min_share=0.1):
+                     min_share=0.1, same_mm=30.0):
     """Instance ids (int32, 1..n head to foot) grown from the body
     centres: each component of ``centres`` of at least ``min_seed_ml``
     (and ``min_share`` of the median one) seeds an instance, which floods
@@ -104,7 +135,9 @@ def centre_instances(centres, vertebra, contact, spacing, min_seed_ml=0.3,
     flood, not the nearest seed: a thoracic spinous process slopes down
     behind the next body, nearer to that body's centre than to its own,
     but joined to its own body by the pedicles and to the next vertebra
-    only across a facet joint. Voxels no seed reaches stay 0."""
+    only across a facet joint. Voxels no seed reaches stay 0. Blobs at
+    one height (:func:`_same_level`, within ``same_mm``) seed one
+    instance."""
     from skimage.segmentation import watershed
     centres = np.asarray(centres, bool)
     contact = np.asarray(contact, bool)
@@ -120,10 +153,12 @@ def centre_instances(centres, vertebra, contact, spacing, min_seed_ml=0.3,
         return out
     keep = np.nonzero(big & (sizes >= min_share *
                              np.median(sizes[big])))[0] + 1
-    heights = ndimage.center_of_mass(np.ones(seeds.shape), seeds, keep)
+    groups = _same_level(seeds, keep, spacing, same_mm)
+    heights = [np.mean([ndimage.center_of_mass(seeds == k)[0] for k in g])
+               for g in groups]
     lut = np.zeros(n + 1, np.int32)
-    lut[keep[np.argsort([c[0] for c in heights])]] = np.arange(
-        1, len(keep) + 1)
+    for rank, g in enumerate(np.argsort(heights), 1):
+        lut[groups[g]] = rank
     markers = lut[seeds]
     box = ndimage.find_objects(vertebra.astype(np.uint8))[0]
     out[box] = watershed(contact[box].astype(np.uint8), markers[box],
