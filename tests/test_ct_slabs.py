@@ -105,6 +105,30 @@ def test_slabs_are_seeded_and_lie_beside_the_column(ct_phantom_templates):
     assert max(far) <= 30.0 + 1e-6 and np.ptp(far) > 10.0
 
 
+def test_bone_scale_lowers_bone_hu_and_keeps_the_labels(ct_phantom_templates):
+    from spinemm.synthesis.synth_ct import scale_bone
+    codes = np.array([[[0, 14, 60]]], np.uint8)  # air, T7, muscle
+    hu = np.array([[[-1000.0, 400.0, 40.0]]], np.float32)
+    np.testing.assert_array_equal(scale_bone(hu, codes, 0.25)[0, 0],
+                                  [-1000.0, 100.0, 40.0])
+    item = _item(ct_phantom_templates, 'sagittal')
+    kw = dict(crop_size=(40, 40), foreground_prob=1.0, lateral_mm=0.0,
+              deterministic=True, paint_probs=[('real', 1.0)])
+    dense = LoadSynthCTSlab(**kw)(dict(item))
+    light = LoadSynthCTSlab(bone_scale=(0.4, 0.4), **kw)(dict(item))
+    np.testing.assert_array_equal(dense['gt_seg_map'], light['gt_seg_map'])
+    bone = dense['gt_seg_map'] == 1
+    assert bone.sum() > 50
+    mid = dense['img'][..., 1].astype(float)  # the labelled slice
+    low = light['img'][..., 1].astype(float)
+    # HU window -500..1300 over 0..255 (7 HU a step): bone 60 % lighter is
+    # darker by far; the rest differs by the later draws only (noise and a
+    # bias field of 30 HU)
+    drop = mid[bone].mean() - low[bone].mean()
+    shift = abs(np.median(low[~bone]) - np.median(mid[~bone]))
+    assert drop > 15 and shift < 8, (drop, shift)
+
+
 def test_slab_dataset_refuses_bad_settings(ct_phantom_templates):
     with pytest.raises(ValueError, match='plane'):
         SynthCTSlabDataset(ct_phantom_templates, plane='axial')

@@ -40,6 +40,9 @@ rib):
    guess: rib-bearing vertebrae with no provable end (a scan of T1-T12
    alone) are labelled as if the last were T12, a column without ribs (a
    lumbar cut-out) as if it ended at L5.
+5. **Shape**: each labelled instance is closed by a 4 mm ball
+   (:func:`close_instances`): a slice model misses the inside of real
+   vertebral bodies, hardly denser than muscle, in notches and clefts.
 """
 import numpy as np
 from scipy import ndimage
@@ -312,6 +315,49 @@ def fill_instances(instances):
     return out
 
 
+def _ball(radius_mm, spacing):
+    """A boolean ellipsoid of ``radius_mm`` on a grid of ``spacing``."""
+    r = [max(0, int(np.floor(radius_mm / sp))) for sp in spacing]
+    g = np.ogrid[tuple(slice(-k, k + 1) for k in r)]
+    return sum((x * sp / radius_mm) ** 2 for x, sp in zip(g, spacing)) \
+        <= 1.0 + 1e-6
+
+
+def close_instances(instances, spacing, radius_mm=4.0, allowed=None):
+    """Each instance closed (dilated, then eroded) by a ball of
+    ``radius_mm``: the gaps and notches narrower than the ball, which a
+    slice model leaves where a real vertebral body's inside is hardly
+    denser than muscle, are filled. Only voxels of no instance (and in
+    ``allowed``, where given) are added, and a voxel two closings claim
+    goes to neither. On the real VerSe mask ``sub-verse004`` at 2 mm,
+    closing the true vertebrae by 4 mm adds 2.7 % of their volume (6 mm:
+    8.2 %): 4 mm is near the largest radius the true shapes take without
+    swelling."""
+    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
+    if radius_mm <= 0 or not instances.any():
+        return instances
+    ball = _ball(radius_mm, spacing)
+    pad = max(ball.shape) // 2 + 1
+    free = instances == 0
+    if allowed is not None:
+        free &= np.asarray(allowed, bool)
+    claims = np.zeros(instances.shape, np.uint8)
+    owner = np.zeros_like(instances)
+    for i, box in enumerate(ndimage.find_objects(instances), 1):
+        if box is None:
+            continue
+        box = tuple(slice(max(b.start - pad, 0), b.stop + pad) for b in box)
+        m = np.pad(instances[box] == i, pad)
+        closed = ndimage.binary_closing(m, ball)[(slice(pad, -pad), ) * 3]
+        new = closed & free[box]
+        claims[box] += new
+        owner[box][new] = i
+    out = instances.copy()
+    take = claims == 1
+    out[take] = owner[take]
+    return out
+
+
 def _components(mask, min_ml, voxel_ml):
     comps, n = ndimage.label(mask)
     if n == 0:
@@ -396,7 +442,7 @@ def _whole(inst, n, faces):
 
 def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                         min_sacrum_ml=5.0, min_seed_ml=0.5, centres=False,
-                        min_centre_ml=0.3, fill_holes=False):
+                        min_centre_ml=0.3, fill_holes=False, close_mm=4.0):
     """VerSe labels (uint8, same grid) of a class map (0 background,
     1 vertebra, 2 sacrum, 3 rib, 4 vertebra in contact with another, and
     with ``centres`` 5 a vertebral body's centre,
@@ -406,7 +452,10 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     cue)). With ``centres`` the instances are seeded by the body centres
     (components of at least ``min_centre_ml``) instead of the vertebra
     voxels off the contact band. ``fill_holes``: fill every instance's
-    enclosed cavities (:func:`fill_instances`)."""
+    enclosed cavities (:func:`fill_instances`). ``close_mm``: close each
+    instance by a ball of that radius once the levels are counted
+    (:func:`close_instances`; onto background only, never onto sacrum or
+    rib; 0: off)."""
     classes = np.asarray(classes)
     if centres:
         seeds = classes == 5
@@ -462,6 +511,8 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
               for i in range(n)]
     if anchor in ('T1', 'T12') and sac is not None:
         report['consistent'] = labels[sac] in (24, 25)
+    inst = close_instances(inst, spacing, close_mm, allowed=(out == 0) &
+                           ~np.isin(classes, (2, 3)))
     for i in range(n):
         if labels[i]:
             out[inst == i + 1] = labels[i]
@@ -472,5 +523,6 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
 
 
 __all__ = ['vertebra_instances', 'centre_instances', 'fill_instances',
+           'close_instances',
            'split_merged', 'on_column', 'rib_bearing', 'above_sacrum',
            'levels_from_anatomy']

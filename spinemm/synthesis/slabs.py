@@ -75,14 +75,16 @@ class LoadSynthCTSlab(BaseTransform):
     foreground slab may lie.
     ``deterministic`` seeds the draw with the sample index (validation).
     ``bone_texture_hu``: mottle the bone (see
-    :func:`spinemm.synthesis.synth_ct.add_bone_texture`)."""
+    :func:`spinemm.synthesis.synth_ct.add_bone_texture`); ``bone_scale``:
+    scale its density (:func:`spinemm.synthesis.synth_ct.scale_bone`)."""
 
     def __init__(self, crop_size=(160, 160), foreground_prob=0.85,
                  lateral_mm=80.0, paint_probs=(('ct', 0.8), ('random', 0.2)),
                  deterministic=False, deform=None, contact_mm=4.0,
-                 bone_texture_hu=None):
+                 bone_texture_hu=None, bone_scale=None):
         self.crop_size = tuple(int(s) for s in crop_size)
         self.bone_texture_hu = bone_texture_hu
+        self.bone_scale = None if bone_scale is None else tuple(bone_scale)
         self.foreground_prob = foreground_prob
         self.lateral_mm = float(lateral_mm)
         self.paint_probs = tuple(tuple(p) for p in paint_probs)
@@ -122,7 +124,8 @@ class LoadSynthCTSlab(BaseTransform):
         hu, codes, centres = synthesize_for(
             opts['mode'], tpl, size, rng, spacing,
             paint_probs=self.paint_probs, centre=centre,
-            bone_texture_hu=self.bone_texture_hu, **self.deform)
+            bone_texture_hu=self.bone_texture_hu, bone_scale=self.bone_scale,
+            **self.deform)
         mid = context + _MARGIN
         results['img'] = hu_window(take_slab(np.round(hu), mid, plane,
                                              context), *opts['window'])

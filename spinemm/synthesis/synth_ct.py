@@ -200,13 +200,16 @@ def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
                                                        ('random', 0.2)),
                      foreground_prob=0.8, jitter=0.25, spacing=2.0,
                      centre=None, bone_texture_hu=None, body_centres=None,
-                     **deform):
+                     bone_scale=None, **deform):
     """One synthetic (HU, codes) patch of ``template`` (a dict with
     ``codes``, ``ct`` (or None) and ``centres``: :func:`vertebra_centres`,
     on the model grid). ``centre`` (template voxels) replaces the random
     choice (a vertebra's centre jittered by ``jitter`` of the patch size
     with ``foreground_prob``, else anywhere). ``bone_texture_hu`` (low,
     high): mottle the bone (:func:`add_bone_texture`); None: flat.
+    ``bone_scale`` (low, high): the bone's HU of a CT-like painting
+    ('ct', 'real') times one draw from that range (:func:`scale_bone`);
+    None: as painted.
     ``body_centres`` (a bool mask on the template's grid,
     :func:`spinemm.synthesis.body_centres.body_centre_mask`): carried
     along the same deformation and returned third."""
@@ -226,6 +229,8 @@ def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
                          if m != 'real' or ct is not None])
     mode = modes[rng.choice(len(modes), p=np.asarray(probs) / sum(probs))]
     hu = paint_ct(pc, rng, ph, mode)
+    if bone_scale is not None and mode != 'random':
+        hu = scale_bone(hu, pc, rng.uniform(*bone_scale))
     if bone_texture_hu is not None:
         hu = add_bone_texture(hu, pc, rng, bone_texture_hu)
     hu = simulate_acquisition(hu, rng, spacing)
@@ -233,6 +238,20 @@ def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
         return hu, pc
     return hu, pc, sample_template(body_centres.view(np.uint8), None,
                                    coords)[0].astype(bool)
+
+
+def scale_bone(hu, codes, factor):
+    """``hu`` with every bone voxel (shell and core) times ``factor``.
+    The real CTs here have vertebral bodies of 60-140 HU inside (median of
+    the voxels 4 mm deep or more) and 200-320 HU at the rim, where the
+    painted phantoms have 140-380 and 150-750: a model trained on them
+    marked the bright rim and posterior elements of real bodies and left
+    their insides out (recall 0.4-0.6). A factor below 1 is an
+    osteoporotic column."""
+    out = hu.copy()
+    bone = is_bone(codes)
+    out[bone] *= factor
+    return out
 
 
 def add_bone_texture(hu, codes, rng, amplitude_hu=(0.0, 150.0),
@@ -254,6 +273,6 @@ def add_bone_texture(hu, codes, rng, amplitude_hu=(0.0, 150.0),
 
 
 __all__ = ['HU_RANGES', 'rotation', 'patch_coords', 'sample_template',
-           'add_bone_texture', 'smooth_field',
+           'add_bone_texture', 'scale_bone', 'smooth_field',
            'paint_ct', 'simulate_acquisition', 'vertebra_centres',
            'synthesize_patch', 'anatomy_classes', 'is_rib']
