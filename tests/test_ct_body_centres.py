@@ -6,6 +6,7 @@ import numpy as np
 from scipy import ndimage
 
 from conftest import needs_real
+from spinemm.anatomy import VERSE_LEVELS
 from spinemm.morphometry.ct_levels import levels_from_anatomy
 from spinemm.synthesis.anatomy_codes import is_vertebra
 from spinemm.synthesis.body_centres import (BODY_CENTRE, CENTRE_CLASSES,
@@ -120,3 +121,75 @@ def test_two_blobs_at_one_height_seed_one_instance():
     for k in range(4):
         vals = np.unique(inst[codes == 20 + k])
         assert vals.tolist() == [k + 1]
+
+
+def _boxes(shape, boxes):
+    out = np.zeros(shape, np.int32)
+    for k, (rows, cols) in enumerate(boxes, 1):
+        out[rows, cols, 5:25] = k
+    return out
+
+
+def test_fragments_join_the_neighbour_they_touch_or_go():
+    """Four bodies with a 1 ml-scale core each; a rim left at the disc
+    under body 2 (touching it over a whole face, body 3 over none) and a
+    stray piece touching nothing are pieces; a small last body with 30 %
+    of its neighbour's core is a vertebra (ends need 15 %)."""
+    from spinemm.morphometry.ct_levels import merge_fragments
+    s = slice
+    shape = (80, 20, 30)
+    inst = _boxes(shape, [(s(0, 12), s(2, 12)), (s(14, 26), s(2, 12)),
+                          (s(26, 27), s(2, 12)),  # rim under body 2
+                          (s(30, 42), s(2, 12)), (s(44, 56), s(2, 12)),
+                          (s(56, 59), s(2, 6))])  # small last body
+    inst[36:38, 15:18, 10:12] = 7  # a stray piece beside body 4
+    core = np.zeros(shape, bool)
+    for r0 in (2, 16, 32, 46):
+        core[r0:r0 + 8, 4:10, 8:22] = True
+    core[26, 4:10, 8:10] = True  # 12 voxels, 2 % of a body's core
+    core[36:38, 16, 11] = True
+    core[56:59, 3:5, 10:20] = True  # 60 voxels: 9 % of a body's 672
+    out = merge_fragments(inst, core, 2.0)
+    assert out.max() == 4
+    np.testing.assert_array_equal(out[inst == 3], 2)  # joined body 2
+    assert (out[inst == 7] == 0).all()  # touched nothing: dropped
+    np.testing.assert_array_equal(np.unique(out[inst == 4]), [3])
+    # the last body, 60 / 672 of its neighbour's core: under 15 %, joined
+    np.testing.assert_array_equal(np.unique(out[inst == 6]), [4])
+    core[56:59, 2:6, 5:25] = True  # 240 voxels: 36 %, a vertebra
+    out = merge_fragments(inst, core, 2.0)
+    assert out.max() == 5 and (out[inst == 6] == 5).all()
+    # an interior body with half its neighbours' core stays
+    core[32:36] = False
+    out = merge_fragments(inst, core, 2.0)
+    np.testing.assert_array_equal(np.unique(out[inst == 4]), [3])
+
+
+def _lumbar_over_sacrum(segments):
+    """Four touching bodies (block_column) with their centres, a sacrum
+    block 4 mm below the last one and ``segments`` vertebra-marked sacral
+    bodies (each with its centre blob) inside the sacrum."""
+    codes = np.zeros((100, 40, 30), np.uint8)
+    codes[:60] = block_column(process=False)
+    cls = centre_classes(codes, body_centre_mask(codes, 2.0), 2.0)
+    cls[cls == 4] = 1
+    cls[56:96, 4:16, 3:27] = 2
+    for r0 in segments:
+        cls[r0:r0 + 8, 6:14, 6:24] = 1
+        cls[r0 + 1:r0 + 7, 7:13, 8:22] = 5
+    return codes, cls
+
+
+def test_a_sacral_body_marked_as_vertebra_is_sacrum():
+    codes, cls = _lumbar_over_sacrum([70])
+    labels, report = levels_from_anatomy(cls, 2.0, centres=True)
+    assert report['anchor'] == 'sacrum' and report['instances'] == 5
+    for k in range(4):  # the last one above the sacrum is L5
+        assert (labels[codes == 20 + k] == 21 + k).all()
+    assert (labels[71:77, 7:13, 8:22] == 26).all()
+    assert report['levels'][-1] == VERSE_LEVELS[26]
+    # two vertebrae under the sacrum's top: the column goes on, the
+    # "sacrum" is no sacrum (the heart on a chest CT)
+    _, report = levels_from_anatomy(_lumbar_over_sacrum([66, 80])[1], 2.0,
+                                    centres=True)
+    assert report['anchor'] is None

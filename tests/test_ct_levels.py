@@ -263,3 +263,36 @@ def test_closing_the_true_verse004_vertebrae_adds_little():
     added = {r: ((close_instances(lab, 2.0, r) > 0).sum() - (lab > 0).sum())
              / (lab > 0).sum() for r in (4.0, 6.0)}
     assert 0.005 < added[4.0] < 0.04 < 0.06 < added[6.0], added
+
+
+def test_vertebrae_grow_into_the_bone_they_touch_only():
+    """Two vertebrae (L1 over L2, 2 mm grid) marked as a shell around an
+    unmarked 150 HU core: the core joins its own vertebra; bright voxels
+    beyond 8 mm, behind a 40 HU gap, on the sacrum or where ``allowed`` is
+    False stay as they were."""
+    from spinemm.morphometry.ct_levels import grow_into_bone
+    hu = np.full((40, 30, 30), 40.0)
+    labels = np.zeros(hu.shape, np.uint8)
+    for v, r0 in ((20, 4), (21, 20)):
+        labels[r0:r0 + 14, 5:19, 5:19] = v
+        labels[r0 + 2:r0 + 12, 8:16, 8:16] = 0  # the missed inside
+        hu[r0 + 2:r0 + 12, 8:16, 8:16] = 150.0
+    hu[10, 19:24, 12] = 300.0  # from L1's wall out: 2 to 10 mm
+    hu[10, 12, 21:23] = 300.0  # 6-8 mm from L1, 4 mm of 40 HU between
+    hu[36:40, 8:16, 8:16] = 300.0  # the sacrum below, labelled
+    labels[36:40, 8:16, 8:16] = 26
+    hu[0:4, 8:12, 8:12] = 300.0  # above L1: a rib, not allowed
+    allowed = np.ones(hu.shape, bool)
+    allowed[0:4] = False
+    out = grow_into_bone(labels, hu, 2.0, allowed=allowed)
+    for v, r0 in ((20, 4), (21, 20)):
+        assert (out[r0 + 2:r0 + 12, 8:16, 8:16] == v).all()
+    np.testing.assert_array_equal(out[10, 19:23, 12], 20)  # 2-8 mm out
+    assert out[10, 23, 12] == 0  # 10 mm from the wall
+    assert (out[10, 12, 21:23] == 0).all()  # not reached through fat
+    assert (out[36:40, 8:16, 8:16] == 26).all()
+    assert (out[0:4] == 0).all()
+    assert out[hu < 130].tolist() == labels[hu < 130].tolist()
+    # radius 0 turns it off
+    np.testing.assert_array_equal(grow_into_bone(labels, hu, 2.0, 0.0),
+                                  labels)

@@ -13,11 +13,14 @@ rib):
    component per vertebra, the seeds, and every vertebra voxel joins the
    nearest seed. A network with the ``body_centre`` class
    (:mod:`spinemm.synthesis.body_centres`) gives the seeds directly: one
-   blob deep in each vertebral body. An instance whose axial cross-section area falls to less
-   than half between two peaks is cut there (:func:`split_merged`: two
-   vertebrae the contact class did not separate). Instances off the
-   column (:func:`on_column`: more than 30 mm from it in the axial plane)
-   or under 1 ml are dropped.
+   blob deep in each vertebral body. An instance whose axial
+   cross-section area falls to less than half between two peaks is cut
+   there (:func:`split_merged`: two vertebrae the contact class did not
+   separate). Instances off the column (:func:`on_column`: more than
+   30 mm from it in the axial plane) or under 1 ml are dropped. With
+   centres, an instance holding far less centre than its neighbours
+   (:func:`merge_fragments`: under 35 % of the smaller one's) is a piece
+   of one - a disc's rim, a cut-off posterior element - and joins it.
 2. **Order**: instances sorted head to foot (axis 0 of the ('I', 'P', 'R')
    model grid).
 3. **Cues**: a rib (a rib component of at least ``min_rib_ml``) bears on
@@ -31,7 +34,8 @@ rib):
    through its body and its ribs: it looked rib-free, and T7 was taken
    for T1). The sacrum (its largest component of at least
    ``min_sacrum_ml``) has L5, or the last lumbar vertebra, directly above
-   (within ``attach_mm``).
+   (within ``attach_mm``); an instance below that one is a sacral body
+   marked as a vertebra and is labelled sacrum.
 4. **Count**: from T1 when it is found (the thoracic count is then the
    number of rib-bearing vertebrae: 13 gives T13, VerSe's label 28), else
    from the last rib-bearing vertebra (T12), else from the sacrum (L5; a
@@ -43,6 +47,8 @@ rib):
 5. **Shape**: each labelled instance is closed by a 4 mm ball
    (:func:`close_instances`): a slice model misses the inside of real
    vertebral bodies, hardly denser than muscle, in notches and clefts.
+   Given the CT, each vertebra then grows into the bone (130 HU or more)
+   within 8 mm of it (:func:`grow_into_bone`).
 """
 import numpy as np
 from scipy import ndimage
@@ -299,6 +305,55 @@ def split_merged(instances, spacing, min_part_mm=14.0, depth=0.5,
     return out
 
 
+def merge_fragments(instances, core, spacing, share=0.35, end_share=0.15):
+    """``instances`` (ids head to foot) with the fragments folded into a
+    neighbour: an instance whose ``core`` volume (the body-centre voxels
+    it holds) is under ``share`` x the smaller of its two neighbours'
+    (head to foot; ``end_share`` x its one neighbour's at either end of
+    the column) is no vertebra of its own but a piece of one - a disc's
+    rim, a posterior element :func:`split_merged` cut off, a corner of a
+    body marked as a centre - since adjacent vertebral bodies differ in
+    size by far less. It joins the neighbour it touches over the most
+    voxel faces, or is dropped when it touches neither. The smallest
+    ratio goes first, then the ratios are computed again. Ids are
+    renumbered 1..n head to foot."""
+    inst = np.asarray(instances).copy()
+    core = np.asarray(core, bool)
+    while True:
+        ids = np.unique(inst)
+        ids = ids[ids > 0]
+        if len(ids) < 2:
+            break
+        vol = ndimage.sum(core, inst, ids)
+        rows = np.array(ndimage.center_of_mass(np.ones(inst.shape), inst,
+                                               ids))[:, 0]
+        order = np.argsort(rows)
+        ids, vol = ids[order], vol[order]
+        ratio = np.empty(len(ids))
+        for i in range(len(ids)):
+            nb = [vol[j] for j in (i - 1, i + 1) if 0 <= j < len(ids)]
+            limit = (share if len(nb) == 2 else end_share) * min(nb)
+            ratio[i] = vol[i] / limit if limit > 0 else np.inf
+        i = int(np.argmin(ratio))
+        if ratio[i] >= 1.0:
+            break
+        mask = inst == ids[i]
+        box = tuple(slice(max(sl.start - 1, 0), sl.stop + 1)
+                    for sl in ndimage.find_objects(mask.astype(np.uint8))[0])
+        rim = ndimage.binary_dilation(mask[box]) & ~mask[box]
+        nbs = [j for j in (i - 1, i + 1) if 0 <= j < len(ids)]
+        touch = [int((inst[box][rim] == ids[j]).sum()) for j in nbs]
+        inst[mask] = ids[nbs[int(np.argmax(touch))]] if max(touch) else 0
+    ids = np.unique(inst)
+    ids = ids[ids > 0]
+    lut = np.zeros(int(inst.max()) + 1, np.int32)
+    if len(ids):
+        rows = np.array(ndimage.center_of_mass(np.ones(inst.shape), inst,
+                                               ids))[:, 0]
+        lut[ids[np.argsort(rows)]] = np.arange(1, len(ids) + 1)
+    return lut[inst]
+
+
 def fill_instances(instances):
     """Each instance with its enclosed cavities filled (3D: background
     voxels it surrounds on every side; another instance's voxels stay).
@@ -358,6 +413,39 @@ def close_instances(instances, spacing, radius_mm=4.0, allowed=None):
     return out
 
 
+def grow_into_bone(labels, hu, spacing, radius_mm=8.0, min_hu=130.0,
+                   allowed=None):
+    """``labels`` (VerSe ids; 26, the sacrum, stays as it is) with each
+    vertebra grown into the bone around it: voxels of ``hu`` at least
+    ``min_hu`` within ``radius_mm`` of the vertebrae (and ``allowed``,
+    when given), reached from a vertebra through such voxels, join the
+    nearest one along that path (a flood). Only unlabelled voxels are
+    taken. A real vertebral body is cancellous bone of 100-250 HU inside
+    a thin shell (osteoporotic under about 110 HU, Pickhardt et al.,
+    Ann. Intern. Med. 2013), which a slice model trained on painted
+    bodies marks in part; muscle, fat, discs and the spinal canal lie
+    under 130 HU."""
+    from skimage.segmentation import watershed
+    labels = np.asarray(labels)
+    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
+    vert = (labels > 0) & (labels != 26)
+    if not vert.any() or radius_mm <= 0:
+        return labels
+    pad = int(np.ceil(radius_mm / spacing.min())) + 1
+    box = tuple(slice(max(sl.start - pad, 0), sl.stop + pad)
+                for sl in ndimage.find_objects(vert.astype(np.uint8))[0])
+    v = vert[box]
+    near = ndimage.distance_transform_edt(~v, sampling=spacing) <= radius_mm
+    cand = near & ~v & (labels[box] == 0) & (np.asarray(hu)[box] >= min_hu)
+    if allowed is not None:
+        cand &= np.asarray(allowed, bool)[box]
+    markers = np.where(v, labels[box], 0).astype(np.int32)
+    grown = watershed(np.zeros(v.shape, np.uint8), markers, mask=v | cand)
+    out = labels.copy()
+    out[box][cand] = grown[cand]
+    return out
+
+
 def _components(mask, min_ml, voxel_ml):
     comps, n = ndimage.label(mask)
     if n == 0:
@@ -403,9 +491,11 @@ def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
                  min_sacrum_ml=5.0, below_mm=20.0):
     """The instance directly above the sacrum (the last one before it, head
     to foot, within ``attach_mm`` of it), or None. The sacrum ends the
-    column: a "sacrum" with a vertebra instance whose centre lies more
-    than ``below_mm`` below its top (the heart taken for a sacrum on a
-    chest CT, with the thoracic column going on beneath it) is no cue."""
+    column: a "sacrum" with two or more vertebra instances whose centres
+    lie more than ``below_mm`` below its top (the heart taken for a
+    sacrum on a chest CT, with the thoracic column going on beneath it) is
+    no cue; one is a sacral or coccygeal segment marked as a vertebra (it
+    is labelled sacrum: the count ends above it)."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     voxel_ml = float(np.prod(spacing)) / 1000.0
     comps, kept = _components(sacrum, min_sacrum_ml, voxel_ml)
@@ -417,7 +507,7 @@ def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
     ids = [i for i in range(1, int(instances.max()) + 1)
            if (instances == i).any()]
     centres = [ndimage.center_of_mass(instances == i)[0] for i in ids]
-    if any(c > top + below_mm / spacing[0] for c in centres):
+    if sum(c > top + below_mm / spacing[0] for c in centres) > 1:
         return None
     dist = ndimage.distance_transform_edt(~body, sampling=spacing)
     near = [i for i in ids if dist[instances == i].min() <= attach_mm and
@@ -442,7 +532,8 @@ def _whole(inst, n, faces):
 
 def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                         min_sacrum_ml=5.0, min_seed_ml=0.5, centres=False,
-                        min_centre_ml=0.3, fill_holes=False, close_mm=4.0):
+                        min_centre_ml=0.3, fill_holes=False, close_mm=4.0,
+                        hu=None, grow_mm=8.0, min_bone_hu=130.0):
     """VerSe labels (uint8, same grid) of a class map (0 background,
     1 vertebra, 2 sacrum, 3 rib, 4 vertebra in contact with another, and
     with ``centres`` 5 a vertebral body's centre,
@@ -455,7 +546,9 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     enclosed cavities (:func:`fill_instances`). ``close_mm``: close each
     instance by a ball of that radius once the levels are counted
     (:func:`close_instances`; onto background only, never onto sacrum or
-    rib; 0: off)."""
+    rib; 0: off). ``hu`` (the CT on the same grid): then each vertebra
+    grows into the bone of at least ``min_bone_hu`` within ``grow_mm`` of
+    it (:func:`grow_into_bone`; never onto sacrum or rib)."""
     classes = np.asarray(classes)
     if centres:
         seeds = classes == 5
@@ -465,6 +558,8 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
         seeds = classes == 1
         inst = vertebra_instances(seeds, classes == 4, spacing, min_seed_ml)
     inst = on_column(split_merged(inst, spacing, core=seeds), spacing)
+    if centres:
+        inst = merge_fragments(inst, seeds, spacing)
     if fill_holes:
         inst = fill_instances(inst)
     n = int(inst.max())
@@ -511,11 +606,16 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
               for i in range(n)]
     if anchor in ('T1', 'T12') and sac is not None:
         report['consistent'] = labels[sac] in (24, 25)
+    if sac is not None:  # below the last lumbar vertebra: sacral segments
+        labels[sac + 1:] = [26] * (n - sac - 1)
     inst = close_instances(inst, spacing, close_mm, allowed=(out == 0) &
                            ~np.isin(classes, (2, 3)))
     for i in range(n):
         if labels[i]:
             out[inst == i + 1] = labels[i]
+    if hu is not None:
+        out = grow_into_bone(out, hu, spacing, grow_mm, min_bone_hu,
+                             allowed=~np.isin(classes, (2, 3)))
     report.update(anchor=anchor, levels=[VERSE_LEVELS.get(v, '?') if v
                                          else None for v in labels],
                   rib_bearing=flags)
@@ -523,6 +623,6 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
 
 
 __all__ = ['vertebra_instances', 'centre_instances', 'fill_instances',
-           'close_instances',
+           'close_instances', 'merge_fragments', 'grow_into_bone',
            'split_merged', 'on_column', 'rib_bearing', 'above_sacrum',
            'levels_from_anatomy']

@@ -131,7 +131,7 @@ def segmentation_result(classes, class_names, min_voxels, grid, ct, seconds,
         from ..morphometry.ct_levels import levels_from_anatomy
         instances, extra['anatomy'] = levels_from_anatomy(
             classes, grid.spacing,
-            centres=tuple(class_names) == CENTRE_CLASSES)
+            centres=tuple(class_names) == CENTRE_CLASSES, hu=grid.data)
         levels = True
     else:
         instances = instances_from_classes(classes, class_names, min_voxels)
