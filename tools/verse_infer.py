@@ -113,7 +113,11 @@ def main():
                   f': {", ".join(levels)}; rib-bearing: '
                   f'{sum(r["rib_bearing"])}'
                   + ('' if r['consistent'] is None else
-                     f'; sacrum agrees: {r["consistent"]}'))
+                     f'; cues agree: {r["consistent"]}'))
+            if r['consistent'] is False:
+                print('  warning: the ribs and the sacrum tell different '
+                      'counts (a missed rib, or a transitional column): '
+                      'the levels may be off')
             extra = dict(anchor=r['anchor'] or 'none',
                          levels=' '.join(levels))
         rows.append(dict(stem=stem, shape='x'.join(map(str, ct.data.shape)),

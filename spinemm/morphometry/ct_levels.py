@@ -539,10 +539,11 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     with ``centres`` 5 a vertebral body's centre,
     :mod:`spinemm.synthesis.body_centres`; ('I', 'P', 'R') grid of
     ``spacing`` mm) and a report: dict(anchor, levels (head to foot),
-    rib_bearing (per instance), consistent (the cues agree; None with one
-    cue)). With ``centres`` the instances are seeded by the body centres
-    (components of at least ``min_centre_ml``) instead of the vertebra
-    voxels off the contact band. ``fill_holes``: fill every instance's
+    rib_bearing (per instance), consistent (the cues agree: T1 and the
+    last thoracic vertebra 11-13 levels apart, the sacrum under L5 or L6
+    of the count; None with one cue)). With ``centres`` the instances are
+    seeded by the body centres (components of at least ``min_centre_ml``)
+    instead of the vertebra voxels off the contact band. ``fill_holes``: fill every instance's
     enclosed cavities (:func:`fill_instances`). ``close_mm``: close each
     instance by a ball of that radius once the levels are counted
     (:func:`close_instances`; onto background only, never onto sacrum or
@@ -604,8 +605,13 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
             start = n - 1 - 23
     labels = [chain[i - start] if 0 <= i - start < len(chain) else 0
               for i in range(n)]
+    agree = []
+    if first is not None and last is not None:  # 11-13 rib-bearing levels
+        agree.append(11 <= last - first + 1 <= 13)
     if anchor in ('T1', 'T12') and sac is not None:
-        report['consistent'] = labels[sac] in (24, 25)
+        agree.append(labels[sac] in (24, 25))
+    if agree:
+        report['consistent'] = all(agree)
     if sac is not None:  # below the last lumbar vertebra: sacral segments
         labels[sac + 1:] = [26] * (n - sac - 1)
     inst = close_instances(inst, spacing, close_mm, allowed=(out == 0) &
