@@ -1,6 +1,7 @@
 """2.5D slabs synthesised from CT templates (spinemm.synthesis.slabs): cut
 the way the whole-CT segmenter cuts a CT, seeded, near the column."""
 import numpy as np
+from scipy import ndimage
 import pytest
 
 from spinemm.formats.verse_slices import take_slice
@@ -127,6 +128,51 @@ def test_bone_scale_lowers_bone_hu_and_keeps_the_labels(ct_phantom_templates):
     drop = mid[bone].mean() - low[bone].mean()
     shift = abs(np.median(low[~bone]) - np.median(mid[~bone]))
     assert drop > 15 and shift < 8, (drop, shift)
+
+
+
+def test_side_walls_fade_and_the_endplates_stay():
+    """A 12-voxel cube vertebra, 100 HU inside, 900 HU on its outer
+    layer: at weight 0.25 the walls facing front, back and sideways go to
+    100 + 0.25 x 800, the faces head and foot (the endplates) stay, and
+    so do the inside and everything that is no vertebra (a rib)."""
+    from spinemm.synthesis.synth_ct import soften_side_walls
+    codes = np.zeros((20, 20, 24), np.uint8)
+    codes[4:16, 4:16, 4:16] = 20  # L1
+    codes[8:10, 8:10, 18:24] = 110  # a rib, bright all through
+    hu = np.where(codes > 0, 900.0, 0.0).astype(np.float32)
+    hu[5:15, 5:15, 5:15] = 100.0
+    out = soften_side_walls(hu, codes, 0.25)
+    for at in [(10, 4, 10), (10, 15, 10), (10, 10, 4), (10, 10, 15),
+               (10, 4, 4)]:
+        assert out[at] == 300.0, at
+    for at in [(4, 10, 10), (15, 10, 10), (4, 4, 4), (10, 10, 10)]:
+        assert out[at] == hu[at], at
+    np.testing.assert_array_equal(out[codes == 110], 900.0)
+    np.testing.assert_array_equal(out[codes == 0], 0.0)
+    np.testing.assert_array_equal(soften_side_walls(hu, codes, 1.0), hu)
+
+
+def test_a_slab_with_faded_walls_keeps_its_labels(ct_phantom_templates):
+    """Weight 1 (walls as painted) against weight 0 (walls at the inside's
+    median), the same random draws otherwise: the labels are the same,
+    bone is darker and, away from it, the slabs are the same but for the
+    acquisition blur's reach."""
+    item = _item(ct_phantom_templates, 'sagittal')
+    kw = dict(crop_size=(40, 40), foreground_prob=1.0, lateral_mm=0.0,
+              deterministic=True, paint_probs=[('real', 1.0)])
+    plain = LoadSynthCTSlab(side_wall=(1.0, 1.0), **kw)(dict(item))
+    faded = LoadSynthCTSlab(side_wall=(0.0, 0.0), **kw)(dict(item))
+    np.testing.assert_array_equal(plain['gt_seg_map'], faded['gt_seg_map'])
+    bone = plain['gt_seg_map'] == 1
+    a = plain['img'][..., 1].astype(float)
+    b = faded['img'][..., 1].astype(float)
+    far = ~ndimage.binary_dilation(plain['gt_seg_map'] > 0, iterations=4)
+    assert far.sum() > 100
+    assert a[bone].mean() - b[bone].mean() > 4  # 28 HU over all bone
+    assert (a - b)[bone].max() > 30  # a wall: 200 HU or more
+    assert np.abs(a - b)[far].max() <= 3  # the blur's tails
+    assert np.abs(a - b)[far].mean() < 0.2
 
 
 def test_slab_dataset_refuses_bad_settings(ct_phantom_templates):

@@ -76,15 +76,18 @@ class LoadSynthCTSlab(BaseTransform):
     ``deterministic`` seeds the draw with the sample index (validation).
     ``bone_texture_hu``: mottle the bone (see
     :func:`spinemm.synthesis.synth_ct.add_bone_texture`); ``bone_scale``:
-    scale its density (:func:`spinemm.synthesis.synth_ct.scale_bone`)."""
+    scale its density (:func:`spinemm.synthesis.synth_ct.scale_bone`);
+    ``side_wall``: fade the vertebrae's walls but the endplates
+    (:func:`spinemm.synthesis.synth_ct.soften_side_walls`)."""
 
     def __init__(self, crop_size=(160, 160), foreground_prob=0.85,
                  lateral_mm=80.0, paint_probs=(('ct', 0.8), ('random', 0.2)),
                  deterministic=False, deform=None, contact_mm=4.0,
-                 bone_texture_hu=None, bone_scale=None):
+                 bone_texture_hu=None, bone_scale=None, side_wall=None):
         self.crop_size = tuple(int(s) for s in crop_size)
         self.bone_texture_hu = bone_texture_hu
         self.bone_scale = None if bone_scale is None else tuple(bone_scale)
+        self.side_wall = None if side_wall is None else tuple(side_wall)
         self.foreground_prob = foreground_prob
         self.lateral_mm = float(lateral_mm)
         self.paint_probs = tuple(tuple(p) for p in paint_probs)
@@ -125,7 +128,7 @@ class LoadSynthCTSlab(BaseTransform):
             opts['mode'], tpl, size, rng, spacing,
             paint_probs=self.paint_probs, centre=centre,
             bone_texture_hu=self.bone_texture_hu, bone_scale=self.bone_scale,
-            **self.deform)
+            side_wall=self.side_wall, **self.deform)
         mid = context + _MARGIN
         results['img'] = hu_window(take_slab(np.round(hu), mid, plane,
                                              context), *opts['window'])

@@ -200,7 +200,7 @@ def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
                                                        ('random', 0.2)),
                      foreground_prob=0.8, jitter=0.25, spacing=2.0,
                      centre=None, bone_texture_hu=None, body_centres=None,
-                     bone_scale=None, **deform):
+                     bone_scale=None, side_wall=None, **deform):
     """One synthetic (HU, codes) patch of ``template`` (a dict with
     ``codes``, ``ct`` (or None) and ``centres``: :func:`vertebra_centres`,
     on the model grid). ``centre`` (template voxels) replaces the random
@@ -209,7 +209,10 @@ def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
     high): mottle the bone (:func:`add_bone_texture`); None: flat.
     ``bone_scale`` (low, high): the bone's HU of a CT-like painting
     ('ct', 'real') times one draw from that range (:func:`scale_bone`);
-    None: as painted.
+    None: as painted. ``side_wall`` (low, high): the vertebrae's walls
+    other than the endplates pulled towards their insides, to one draw
+    from that range of their contrast (:func:`soften_side_walls`; not for
+    'random'); None: as painted.
     ``body_centres`` (a bool mask on the template's grid,
     :func:`spinemm.synthesis.body_centres.body_centre_mask`): carried
     along the same deformation and returned third."""
@@ -231,6 +234,8 @@ def synthesize_patch(template, size, rng, paint_probs=(('ct', 0.8),
     hu = paint_ct(pc, rng, ph, mode)
     if bone_scale is not None and mode != 'random':
         hu = scale_bone(hu, pc, rng.uniform(*bone_scale))
+    if side_wall is not None and mode != 'random':
+        hu = soften_side_walls(hu, pc, rng.uniform(*side_wall))
     if bone_texture_hu is not None:
         hu = add_bone_texture(hu, pc, rng, bone_texture_hu)
     hu = simulate_acquisition(hu, rng, spacing)
@@ -251,6 +256,35 @@ def scale_bone(hu, codes, factor):
     out = hu.copy()
     bone = is_bone(codes)
     out[bone] *= factor
+    return out
+
+
+def soften_side_walls(hu, codes, weight):
+    """``hu`` with each vertebra's outer layer of voxels, except where it
+    faces head or foot (the endplates and the other faces along axis 0 of
+    the ('I', 'P', 'R') grid), pulled towards the median of the
+    vertebra's inside: ``inside + weight * (wall - inside)``. A real
+    vertebral body at 1-3 mm has bright endplates but front, back and
+    side walls hardly brighter than its inside; the painted phantoms have
+    a bright wall all round, and a model trained on them looked for a
+    closed ring. ``weight`` 1 leaves the walls as they are."""
+    codes = np.asarray(codes)
+    vert = is_vertebra(codes)
+    if not vert.any() or weight == 1.0:
+        return hu
+    wall = vert & ((ndimage.grey_erosion(codes, size=3) != codes) |
+                   (ndimage.grey_dilation(codes, size=3) != codes))
+    ends = (ndimage.grey_erosion(codes, size=(3, 1, 1)) != codes) | \
+        (ndimage.grey_dilation(codes, size=(3, 1, 1)) != codes)
+    side = wall & ~ends
+    inside = vert & ~wall
+    has = np.unique(codes[inside])
+    lut = np.zeros(256, np.float32)
+    lut[has] = ndimage.median(hu, np.where(inside, codes, 0), has)
+    side &= np.isin(codes, has)  # a vertebra all wall keeps it
+    out = hu.copy()
+    ref = lut[codes[side]]
+    out[side] = ref + weight * (hu[side] - ref)
     return out
 
 
