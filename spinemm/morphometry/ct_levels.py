@@ -533,7 +533,8 @@ def _whole(inst, n, faces):
 def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                         min_sacrum_ml=5.0, min_seed_ml=0.5, centres=False,
                         min_centre_ml=0.3, fill_holes=False, close_mm=4.0,
-                        hu=None, grow_mm=8.0, min_bone_hu=130.0):
+                        hu=None, grow_mm=8.0, min_bone_hu=130.0,
+                        fragment_share=0.35):
     """VerSe labels (uint8, same grid) of a class map (0 background,
     1 vertebra, 2 sacrum, 3 rib, 4 vertebra in contact with another, and
     with ``centres`` 5 a vertebral body's centre,
@@ -549,7 +550,10 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     (:func:`close_instances`; onto background only, never onto sacrum or
     rib; 0: off). ``hu`` (the CT on the same grid): then each vertebra
     grows into the bone of at least ``min_bone_hu`` within ``grow_mm`` of
-    it (:func:`grow_into_bone`; never onto sacrum or rib)."""
+    it (:func:`grow_into_bone`; never onto sacrum or rib).
+    ``fragment_share``: with ``centres``, instances holding less centre
+    than that share of their neighbours' join one
+    (:func:`merge_fragments`; 0: off)."""
     classes = np.asarray(classes)
     if centres:
         seeds = classes == 5
@@ -559,8 +563,8 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
         seeds = classes == 1
         inst = vertebra_instances(seeds, classes == 4, spacing, min_seed_ml)
     inst = on_column(split_merged(inst, spacing, core=seeds), spacing)
-    if centres:
-        inst = merge_fragments(inst, seeds, spacing)
+    if centres and fragment_share > 0:
+        inst = merge_fragments(inst, seeds, spacing, fragment_share)
     if fill_holes:
         inst = fill_instances(inst)
     n = int(inst.max())
