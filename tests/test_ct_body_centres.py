@@ -188,8 +188,13 @@ def test_a_sacral_body_marked_as_vertebra_is_sacrum():
         assert (labels[codes == 20 + k] == 21 + k).all()
     assert (labels[71:77, 7:13, 8:22] == 26).all()
     assert report['levels'][-1] == VERSE_LEVELS[26]
-    # two vertebrae under the sacrum's top: the column goes on, the
+    # two: S1 and a coccygeal piece, say
+    labels, report = levels_from_anatomy(_lumbar_over_sacrum([64, 78])[1],
+                                         2.0, centres=True)
+    assert report['anchor'] == 'sacrum' and report['instances'] == 6
+    assert (labels[codes == 23] == 24).all()
+    # three vertebrae under the sacrum's top: the column goes on, the
     # "sacrum" is no sacrum (the heart on a chest CT)
-    _, report = levels_from_anatomy(_lumbar_over_sacrum([66, 80])[1], 2.0,
-                                    centres=True)
+    _, report = levels_from_anatomy(
+        _lumbar_over_sacrum([64, 76, 88])[1], 2.0, centres=True)
     assert report['anchor'] is None

@@ -491,11 +491,11 @@ def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
                  min_sacrum_ml=5.0, below_mm=20.0):
     """The instance directly above the sacrum (the last one before it, head
     to foot, within ``attach_mm`` of it), or None. The sacrum ends the
-    column: a "sacrum" with two or more vertebra instances whose centres
+    column: a "sacrum" with three or more vertebra instances whose centres
     lie more than ``below_mm`` below its top (the heart taken for a
     sacrum on a chest CT, with the thoracic column going on beneath it) is
-    no cue; one is a sacral or coccygeal segment marked as a vertebra (it
-    is labelled sacrum: the count ends above it)."""
+    no cue; one or two are sacral or coccygeal segments marked as
+    vertebrae (labelled sacrum: the count ends above them)."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     voxel_ml = float(np.prod(spacing)) / 1000.0
     comps, kept = _components(sacrum, min_sacrum_ml, voxel_ml)
@@ -507,7 +507,7 @@ def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
     ids = [i for i in range(1, int(instances.max()) + 1)
            if (instances == i).any()]
     centres = [ndimage.center_of_mass(instances == i)[0] for i in ids]
-    if sum(c > top + below_mm / spacing[0] for c in centres) > 1:
+    if sum(c > top + below_mm / spacing[0] for c in centres) > 2:
         return None
     dist = ndimage.distance_transform_edt(~body, sampling=spacing)
     near = [i for i in ids if dist[instances == i].min() <= attach_mm and
