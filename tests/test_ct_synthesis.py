@@ -76,6 +76,29 @@ def test_a_deformation_moves_image_and_labels_together():
     assert (np.abs(h[inner] - lut[np.roll(c, 4, 0)[inner]]) < 1).mean() < 0.9
 
 
+def test_a_per_axis_rotation_bound_tilts_only_in_its_plane():
+    """max_rotate=(0, 0, 40): a sagittal tilt (about R) alone - the patch's
+    R axis stays the template's; the tilt reaches past 15 degrees; one
+    bound for all three axes draws as three equal ones."""
+    size = (9, 9, 9)
+    tilts = []
+    for seed in range(20):
+        rng = np.random.RandomState(seed)
+        c = patch_coords(size, (0, 0, 0), rng, max_rotate=(0.0, 0.0, 40.0),
+                         elastic_voxels=0)
+        # template R depends on the patch's R index only
+        assert np.allclose(c[2], c[2][:1, :1, :], atol=1e-4)
+        # the patch's I axis in the template's I-P plane
+        step = c[:, 1, 0, 0] - c[:, 0, 0, 0]
+        tilts.append(np.degrees(np.arctan2(abs(step[1]), abs(step[0]))))
+    assert max(tilts) > 20.0 and max(tilts) <= 40.0 + 1e-3
+    a = patch_coords(size, (0, 0, 0), np.random.RandomState(3),
+                     max_rotate=25.0, elastic_voxels=0)
+    b = patch_coords(size, (0, 0, 0), np.random.RandomState(3),
+                     max_rotate=(25.0, 25.0, 25.0), elastic_voxels=0)
+    assert np.array_equal(a, b)
+
+
 def test_a_known_rigid_transform_is_recovered():
     """Labels seen through a known rotation: the rotation fitted to their
     centroids (Kabsch) is the one applied, within a degree."""
@@ -245,6 +268,19 @@ default_hooks = dict(checkpoint=dict(interval=1, save_best=None),
     with open(out / 'timings.csv') as f:
         row = next(csv.DictReader(f))
     assert row['anchor'] in ('T1', 'T12', 'sacrum', 'none')
+    # the same model and case through the tilt probe: one row per angle,
+    # the case's three vertebrae head to foot, shares in [0, 1]
+    proc = run_tool(['python', 'tools/analysis_tools/tilt_recall.py',
+                     str(cfg), str(work / 'iter_1.pth'), str(root),
+                     '--angles', '0', '15'])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith('angle'))
+    assert lines[head].split()[1:4] == ['L2', 'L3', 'L4']
+    for line, angle in zip(lines[head + 1:head + 3], ('0', '15')):
+        cells = line.split()
+        assert cells[0] == angle and len(cells) == 5
+        assert all(0.0 <= float(x) <= 1.0 for x in cells[1:])
 
 
 @needs_real

@@ -64,13 +64,17 @@ def patch_coords(size, centre, rng, max_rotate=15.0, scale_range=(0.85, 1.15),
     """Template voxel coordinates (3, *size) of a deformed patch centred at
     ``centre`` (template voxels). ``matrix`` (3x3) replaces the random
     rotation and scaling (tests: a known transform); ``elastic_voxels`` is
-    the standard deviation of the elastic displacement's control points."""
+    the standard deviation of the elastic displacement's control points.
+    ``max_rotate``: degrees, one bound for the three axes or three: about
+    I (an axial turn), P (a coronal tilt) and R (a sagittal tilt: the
+    upper thoracic column of a kyphotic chest leans 20-40 degrees)."""
     size = tuple(int(s) for s in size)
     grid = np.indices(size, dtype=np.float32).reshape(3, -1)
     grid -= ((np.asarray(size, np.float32) - 1) / 2)[:, None]
     if matrix is None:
         scale = rng.uniform(*scale_range) * rng.uniform(0.95, 1.05, 3)
-        matrix = rotation(rng.uniform(-max_rotate, max_rotate, 3)) / scale
+        bound = np.broadcast_to(np.asarray(max_rotate, float), (3, ))
+        matrix = rotation(rng.uniform(-bound, bound, 3)) / scale
     coords = (np.asarray(matrix, np.float32) @ grid).reshape((3, ) + size)
     coords += np.asarray(centre, np.float32).reshape(3, 1, 1, 1)
     if elastic_voxels > 0:
