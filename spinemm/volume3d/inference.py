@@ -127,6 +127,7 @@ class VolumeSegmenter3D:
         self.margin_mm = margin_mm
         self.column_radius_mm = column_radius_mm
         self.classes = self.seg.classes
+        self.spacing = self.seg.spacing  # mm of the model grid, as the 2.5D one
         self.min_voxels = max(1, round(min_volume_mm3 / self.seg.spacing**3))
 
     def localize(self, ct):
