@@ -19,13 +19,18 @@ rib):
    separate). Instances off the column (:func:`on_column`: more than
    30 mm from it in the axial plane) or under 1 ml are dropped. With
    centres, an instance holding far less centre than its neighbours
-   (:func:`merge_fragments`: under 35 % of the smaller one's) is a piece
-   of one - a disc's rim, a cut-off posterior element - and joins it.
+   (:func:`merge_fragments`: under 35 % of their median) is a piece of
+   one - a disc's rim, a cut-off posterior element - and joins it; one
+   whose centre spans far longer along the column than its neighbours'
+   and has a waist holds two or three vertebrae and is cut there
+   (:func:`split_long`: a leaning column blurs the discs). These steps
+   live in :mod:`spinemm.morphometry.ct_instances`.
 2. **Order**: instances sorted head to foot (axis 0 of the ('I', 'P', 'R')
    model grid).
 3. **Cues**: a rib (a rib component of at least ``min_rib_ml``) bears on
    the instance nearest to its medial end, when that end lies within
-   ``attach_mm`` of it. The first and last ribs articulate with one body
+   ``attach_mm`` of it (``rib_reach_mm`` for a long rib, whose neck a
+   network can leave out). The first and last ribs articulate with one body
    only (T1, T12), so the extreme rib-bearing instances are T1 and the
    last thoracic vertebra - but only where a rib-free vertebra lies beyond
    them (otherwise the field of view may have cut the ribs that would
@@ -54,304 +59,12 @@ import numpy as np
 from scipy import ndimage
 
 from ..anatomy import VERSE_LEVELS
+from .ct_instances import (centre_instances, merge_fragments, on_column,
+                           split_long, split_merged, vertebra_instances)
 
 #: VerSe labels head to foot, with T13 (28) after T12 and L6 (25) after L5
 _THORACIC = list(range(8, 20))
 _LUMBAR = list(range(20, 26))
-
-
-def vertebra_instances(core, vertebra, spacing, min_seed_ml=0.5,
-                       min_share=0.2, erode_mm=0.0):
-    """Instance ids (int32, 1..n head to foot) on an ('I', 'P', 'R') grid
-    of ``spacing`` mm (one float or three): each sizeable component of
-    ``core`` (vertebra voxels not in contact with another vertebra) seeds
-    one instance, and every voxel of ``vertebra`` (core + contact) joins
-    its nearest seed. Components under ``min_seed_ml`` or under
-    ``min_share`` of the median seed (a piece of an arch cut off by the
-    contact band) are not seeds. ``erode_mm`` > 0 erodes ``core`` first
-    (thin bridges between levels go, but on the real chest CT's truth 2 mm
-    split an arch off a thoracic vertebra: one level too many)."""
-    core = np.asarray(core, bool)
-    vertebra = np.asarray(vertebra, bool) | core
-    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
-    out = np.zeros(vertebra.shape, np.int32)
-    steps = int(round(erode_mm / float(spacing.min())))
-    if steps > 0:
-        eroded = ndimage.binary_erosion(core, iterations=steps)
-        if eroded.any():
-            core = eroded
-    seeds, n = ndimage.label(core)
-    if n == 0:
-        return out
-    voxel_ml = float(np.prod(spacing)) / 1000.0
-    sizes = np.bincount(seeds.ravel())[1:] * voxel_ml
-    big = sizes >= min_seed_ml
-    if not big.any():
-        return out
-    keep = np.nonzero(big & (sizes >= min_share *
-                             np.median(sizes[big])))[0] + 1
-    centres = ndimage.center_of_mass(np.ones(seeds.shape), seeds, keep)
-    order = keep[np.argsort([c[0] for c in centres])]
-    lut = np.zeros(n + 1, np.int32)
-    lut[order] = np.arange(1, len(order) + 1)
-    seeds = lut[seeds]
-    idx = ndimage.distance_transform_edt(seeds == 0, sampling=spacing,
-                                         return_distances=False,
-                                         return_indices=True)
-    nearest = seeds[tuple(idx)]
-    out[vertebra] = nearest[vertebra]
-    return out
-
-
-def _same_level(seeds, keep, spacing, same_mm):
-    """The seed ids ``keep`` grouped by level: two centre blobs whose
-    head-to-foot extents overlap by more than half of the shorter one and
-    whose centres lie within ``same_mm`` of each other in the axial plane
-    are one body (a slice model can leave a body's middle out and mark
-    its centre as two blobs, left and right); the centres of two levels
-    are a disc and half a body apart."""
-    boxes = ndimage.find_objects(seeds)
-    rows = [(boxes[k - 1][0].start, boxes[k - 1][0].stop) for k in keep]
-    where = np.array(ndimage.center_of_mass(np.ones(seeds.shape), seeds,
-                                            keep)) * spacing
-    parent = list(range(len(keep)))
-
-    def root(i):
-        while parent[i] != i:
-            i = parent[i]
-        return i
-    for i in range(len(keep)):
-        for j in range(i + 1, len(keep)):
-            overlap = min(rows[i][1], rows[j][1]) - max(rows[i][0],
-                                                        rows[j][0])
-            shorter = min(rows[i][1] - rows[i][0], rows[j][1] - rows[j][0])
-            if overlap > 0.5 * shorter and np.hypot(
-                    *(where[i, 1:] - where[j, 1:])) <= same_mm:
-                parent[root(j)] = root(i)
-    out = {}
-    for i, k in enumerate(keep):
-        out.setdefault(root(i), []).append(int(k))
-    return list(out.values())
-
-
-def centre_instances(centres, vertebra, contact, spacing, min_seed_ml=0.3,
-                     min_share=0.1, same_mm=30.0):
-    """Instance ids (int32, 1..n head to foot) grown from the body
-    centres: each component of ``centres`` of at least ``min_seed_ml``
-    (and ``min_share`` of the median one) seeds an instance, which floods
-    the vertebra voxels (``centres | vertebra | contact``) connected to it,
-    through the voxels off the ``contact`` band first (a watershed). A
-    flood, not the nearest seed: a thoracic spinous process slopes down
-    behind the next body, nearer to that body's centre than to its own,
-    but joined to its own body by the pedicles and to the next vertebra
-    only across a facet joint. Voxels no seed reaches stay 0. Blobs at
-    one height (:func:`_same_level`, within ``same_mm``) seed one
-    instance."""
-    from skimage.segmentation import watershed
-    centres = np.asarray(centres, bool)
-    contact = np.asarray(contact, bool)
-    vertebra = np.asarray(vertebra, bool) | centres | contact
-    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
-    out = np.zeros(vertebra.shape, np.int32)
-    seeds, n = ndimage.label(centres)
-    if n == 0:
-        return out
-    sizes = np.bincount(seeds.ravel())[1:] * float(np.prod(spacing)) / 1e3
-    big = sizes >= min_seed_ml
-    if not big.any():
-        return out
-    keep = np.nonzero(big & (sizes >= min_share *
-                             np.median(sizes[big])))[0] + 1
-    groups = _same_level(seeds, keep, spacing, same_mm)
-    heights = [np.mean([ndimage.center_of_mass(seeds == k)[0] for k in g])
-               for g in groups]
-    lut = np.zeros(n + 1, np.int32)
-    for rank, g in enumerate(np.argsort(heights), 1):
-        lut[groups[g]] = rank
-    markers = lut[seeds]
-    box = ndimage.find_objects(vertebra.astype(np.uint8))[0]
-    out[box] = watershed(contact[box].astype(np.uint8), markers[box],
-                         mask=vertebra[box])
-    return out
-
-
-def _offset(centres, sizes, support, k, window_mm):
-    """Axial-plane distance of instance ``k`` from the line (volume-
-    weighted) through the ``support`` instances within ``window_mm`` of it
-    head to foot; None when there are none."""
-    near = support & (np.abs(centres[:, 0] - centres[k, 0]) <= window_mm)
-    near[k] = False
-    if not near.any():
-        return None
-    if near.sum() == 1:
-        ref = centres[near, 1:][0]
-    else:
-        z, w = centres[near, 0], np.sqrt(sizes[near])
-        if np.ptp(z) < 1.0:
-            ref = np.average(centres[near, 1:], axis=0, weights=w)
-        else:
-            ref = [np.polyval(np.polyfit(z, centres[near, a], 1, w=w),
-                              centres[k, 0]) for a in (1, 2)]
-    return float(np.hypot(*(centres[k, 1:] - ref)))
-
-
-def on_column(instances, spacing, max_offset_mm=30.0, window_mm=80.0,
-              min_ml=1.0):
-    """``instances`` without those off the spinal column (bone of the
-    pelvis, shoulder or sternum, bowel contrast taken for a vertebra) or
-    under ``min_ml``. The column is found as RANSAC finds a line: of the
-    lines through two instances 20-150 mm apart head to foot (each within
-    ``max_offset_mm`` of the volume-weighted median left-right position:
-    the pelvis and shoulders are paired around the spine), the one with
-    the most instance volume within ``max_offset_mm`` of it (in the axial
-    plane, over its span +- ``window_mm``) gives the first members; the
-    column then grows, head and foot, by every instance within
-    ``max_offset_mm`` of the line through the members within ``window_mm``
-    of it (a local line: the column curves). Kept ids are renumbered 1..n
-    head to foot."""
-    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
-    ids = np.arange(1, int(instances.max()) + 1)
-    if len(ids) == 0:
-        return instances
-    sizes = ndimage.sum(np.ones(instances.shape), instances, ids) * \
-        float(np.prod(spacing)) / 1000.0
-    centres = np.array(ndimage.center_of_mass(np.ones(instances.shape),
-                                              instances, ids)) * spacing
-    big = sizes >= min_ml
-    if not big.any():
-        return np.zeros_like(instances)
-    # the column lies near the body's left-right middle: iliac wings,
-    # shoulder blades and ribs come in pairs on either side of it
-    order = np.argsort(centres[big, 2])
-    cum = np.cumsum(sizes[big][order])
-    mid = centres[big, 2][order][np.searchsorted(cum, cum[-1] / 2)]
-    cand = np.nonzero(big & (np.abs(centres[:, 2] - mid) <=
-                             max_offset_mm))[0]
-    if len(cand) == 0:
-        cand = np.nonzero(big)[0]
-    best, keep = -1.0, None
-    for i in cand:  # a lone instance is a (short) column too
-        members = np.zeros(len(ids), bool)
-        members[i] = True
-        if sizes[i] > best:
-            best, keep = sizes[i], members
-    for n, i in enumerate(cand):
-        for j in cand[n + 1:]:
-            dz = centres[j, 0] - centres[i, 0]
-            if not 20.0 <= abs(dz) <= 150.0:
-                continue
-            t = (centres[:, 0] - centres[i, 0]) / dz
-            line = centres[i, 1:] + t[:, None] * (centres[j, 1:] -
-                                                  centres[i, 1:])
-            lo = min(centres[i, 0], centres[j, 0]) - window_mm
-            hi = max(centres[i, 0], centres[j, 0]) + window_mm
-            members = big & (np.hypot(*(centres[:, 1:] - line).T) <=
-                             max_offset_mm) & (centres[:, 0] >= lo) & \
-                (centres[:, 0] <= hi)
-            score = sizes[members].sum()
-            if score > best:
-                best, keep = score, members
-    grown = True
-    while grown:
-        grown = False
-        for k in np.nonzero(big & ~keep)[0]:
-            d = _offset(centres, sizes, keep, k, window_mm)
-            if d is not None and d <= max_offset_mm:
-                keep[k] = grown = True
-    lut = np.zeros(len(ids) + 1, np.int32)
-    lut[ids[keep]] = np.arange(1, keep.sum() + 1)
-    return lut[instances]
-
-
-def split_merged(instances, spacing, min_part_mm=14.0, depth=0.5,
-                 core=None):
-    """Split instances that hold more than one vertebra (a column the
-    contact class did not cut): along axis 0 (head to foot), the area of
-    each axial cross-section falls at every disc; a cut is made at a
-    minimum below ``depth`` x the smaller of the two peaks around it, when
-    both parts are at least ``min_part_mm`` tall. With ``core`` (the
-    vertebra voxels not marked as contact) the area counts core voxels
-    only: the network's contact marks thicken at the discs even where they
-    do not cut, so the waists are deeper. Ids are renumbered 1..n head to
-    foot."""
-    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
-    min_rows = max(2, int(round(min_part_mm / spacing[0])))
-    out = np.zeros_like(instances)
-    parts = []
-    for i in range(1, int(instances.max()) + 1):
-        mask = instances == i
-        rows = np.nonzero(mask.any((1, 2)))[0]
-        if len(rows) == 0:
-            continue
-        counted = mask if core is None else mask & core
-        area = ndimage.uniform_filter1d(
-            counted[rows[0]:rows[-1] + 1].sum((1, 2)).astype(float), 3)
-        cuts, start = [], 0
-        for r in range(min_rows, len(area) - min_rows):
-            left = area[start:r].max() if r > start else 0.0
-            right = area[r:].max()
-            if r - start >= min_rows and area[r] == area[max(r - 2, 0):
-                                                         r + 3].min() \
-                    and area[r] < depth * min(left, right):
-                cuts.append(r)
-                start = r
-        bounds = [rows[0]] + [rows[0] + c for c in cuts] + [rows[-1] + 1]
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            part = np.zeros_like(mask)
-            part[lo:hi] = mask[lo:hi]
-            parts.append((lo, part))
-    for k, (_, part) in enumerate(sorted(parts, key=lambda p: p[0]), 1):
-        out[part] = k
-    return out
-
-
-def merge_fragments(instances, core, spacing, share=0.35, end_share=0.15):
-    """``instances`` (ids head to foot) with the fragments folded into a
-    neighbour: an instance whose ``core`` volume (the body-centre voxels
-    it holds) is under ``share`` x the smaller of its two neighbours'
-    (head to foot; ``end_share`` x its one neighbour's at either end of
-    the column) is no vertebra of its own but a piece of one - a disc's
-    rim, a posterior element :func:`split_merged` cut off, a corner of a
-    body marked as a centre - since adjacent vertebral bodies differ in
-    size by far less. It joins the neighbour it touches over the most
-    voxel faces, or is dropped when it touches neither. The smallest
-    ratio goes first, then the ratios are computed again. Ids are
-    renumbered 1..n head to foot."""
-    inst = np.asarray(instances).copy()
-    core = np.asarray(core, bool)
-    while True:
-        ids = np.unique(inst)
-        ids = ids[ids > 0]
-        if len(ids) < 2:
-            break
-        vol = ndimage.sum(core, inst, ids)
-        rows = np.array(ndimage.center_of_mass(np.ones(inst.shape), inst,
-                                               ids))[:, 0]
-        order = np.argsort(rows)
-        ids, vol = ids[order], vol[order]
-        ratio = np.empty(len(ids))
-        for i in range(len(ids)):
-            nb = [vol[j] for j in (i - 1, i + 1) if 0 <= j < len(ids)]
-            limit = (share if len(nb) == 2 else end_share) * min(nb)
-            ratio[i] = vol[i] / limit if limit > 0 else np.inf
-        i = int(np.argmin(ratio))
-        if ratio[i] >= 1.0:
-            break
-        mask = inst == ids[i]
-        box = tuple(slice(max(sl.start - 1, 0), sl.stop + 1)
-                    for sl in ndimage.find_objects(mask.astype(np.uint8))[0])
-        rim = ndimage.binary_dilation(mask[box]) & ~mask[box]
-        nbs = [j for j in (i - 1, i + 1) if 0 <= j < len(ids)]
-        touch = [int((inst[box][rim] == ids[j]).sum()) for j in nbs]
-        inst[mask] = ids[nbs[int(np.argmax(touch))]] if max(touch) else 0
-    ids = np.unique(inst)
-    ids = ids[ids > 0]
-    lut = np.zeros(int(inst.max()) + 1, np.int32)
-    if len(ids):
-        rows = np.array(ndimage.center_of_mass(np.ones(inst.shape), inst,
-                                               ids))[:, 0]
-        lut[ids[np.argsort(rows)]] = np.arange(1, len(ids) + 1)
-    return lut[inst]
 
 
 def fill_instances(instances):
@@ -455,13 +168,19 @@ def _components(mask, min_ml, voxel_ml):
 
 
 def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0,
-                min_rib_mm=40.0, faces=None):
+                min_rib_mm=40.0, faces=None, reach_mm=35.0,
+                long_rib_mm=80.0):
     """``{instance id: number of ribs}`` whose medial end (the rib voxel
     nearest to any vertebra) lies within ``attach_mm`` of that instance. A
     rib component must reach ``min_rib_mm`` (its box's diagonal): a lumbar
-    transverse process taken for a rib is shorter. ``faces`` (a list, or
-    None) gets the faces of axis 0 (0: top, -1: bottom) that a rib
-    attached to no instance runs out through."""
+    transverse process taken for a rib is shorter. A long rib (a diagonal
+    of ``long_rib_mm`` or more: a shaft, no stub) bears on the nearest
+    instance within ``reach_mm``: a slice model can leave a rib's neck and
+    the transverse process it rests on unmarked (on the real chest CT the
+    first rib ended 34 mm from T1's instance, no other instance nearer);
+    0 turns this off. ``faces`` (a list, or None) gets the faces of axis
+    0 (0: top, -1: bottom) that a rib attached to no instance runs out
+    through."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     voxel_ml = float(np.prod(spacing)) / 1000.0
     comps, kept = _components(ribs, min_rib_ml, voxel_ml)
@@ -473,12 +192,14 @@ def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0,
     bearing = {}
     for c in kept:
         where = np.nonzero(comps == c)
-        extent = [(w.max() - w.min() + 1) * sp for w, sp in zip(where,
-                                                                spacing)]
-        if np.hypot.reduce(extent) < min_rib_mm:
+        extent = np.hypot.reduce([(w.max() - w.min() + 1) * sp
+                                  for w, sp in zip(where, spacing)])
+        if extent < min_rib_mm:
             continue
         k = int(np.argmin(dist[where]))
-        if dist[where][k] <= attach_mm:
+        reach = max(attach_mm, reach_mm) if extent >= long_rib_mm \
+            else attach_mm
+        if dist[where][k] <= reach:
             inst = int(owner[where[0][k], where[1][k], where[2][k]])
             bearing[inst] = bearing.get(inst, 0) + 1
         elif faces is not None:
@@ -534,7 +255,8 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                         min_sacrum_ml=5.0, min_seed_ml=0.5, centres=False,
                         min_centre_ml=0.3, fill_holes=False, close_mm=4.0,
                         hu=None, grow_mm=8.0, min_bone_hu=130.0,
-                        fragment_share=0.35):
+                        fragment_share=0.35, split_ratio=1.4,
+                        rib_reach_mm=35.0):
     """VerSe labels (uint8, same grid) of a class map (0 background,
     1 vertebra, 2 sacrum, 3 rib, 4 vertebra in contact with another, and
     with ``centres`` 5 a vertebral body's centre,
@@ -553,7 +275,12 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     it (:func:`grow_into_bone`; never onto sacrum or rib).
     ``fragment_share``: with ``centres``, instances holding less centre
     than that share of their neighbours' join one
-    (:func:`merge_fragments`; 0: off)."""
+    (:func:`merge_fragments`; 0: off). ``split_ratio``: with ``centres``,
+    an instance whose body centre spans that many times its neighbours'
+    along the column is cut into as many vertebrae (:func:`split_long`,
+    then the fragments are merged again; 0: off). ``rib_reach_mm``: how
+    far a long rib's medial end may lie from the vertebra it bears on
+    (:func:`rib_bearing`; ``attach_mm`` for short ones)."""
     classes = np.asarray(classes)
     if centres:
         seeds = classes == 5
@@ -565,6 +292,10 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     inst = on_column(split_merged(inst, spacing, core=seeds), spacing)
     if centres and fragment_share > 0:
         inst = merge_fragments(inst, seeds, spacing, fragment_share)
+    if centres and split_ratio > 0:
+        inst = split_long(inst, seeds, spacing, classes == 4, split_ratio)
+        if fragment_share > 0:
+            inst = merge_fragments(inst, seeds, spacing, fragment_share)
     if fill_holes:
         inst = fill_instances(inst)
     n = int(inst.max())
@@ -576,7 +307,7 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
         return out, report
     faces = []
     bearing = rib_bearing(inst, classes == 3, spacing, attach_mm, min_rib_ml,
-                          faces=faces)
+                          faces=faces, reach_mm=rib_reach_mm)
     flags = [bool(bearing.get(i)) for i in range(1, n + 1)]
     ribbed = [i for i, f in enumerate(flags) if f]
     # a rib-free vertebra beyond the extreme rib-bearing ones makes them
@@ -634,5 +365,5 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
 
 __all__ = ['vertebra_instances', 'centre_instances', 'fill_instances',
            'close_instances', 'merge_fragments', 'grow_into_bone',
-           'split_merged', 'on_column', 'rib_bearing', 'above_sacrum',
-           'levels_from_anatomy']
+           'split_merged', 'split_long', 'on_column', 'rib_bearing',
+           'above_sacrum', 'levels_from_anatomy']
