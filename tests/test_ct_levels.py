@@ -107,8 +107,27 @@ def test_a_sacrum_with_the_column_going_on_below_it_is_no_cue(templates):
     assert report['anchor'] is None and report['instances'] >= 16
     kept = (labels > 0) & (labels != 26)
     assert kept.sum() >= 0.9 * np.isin(classes, (1, 4)).sum()
+    assert not (labels == 26).any()  # nor is the block labelled sacrum
     # a real sacrum under the column stays a cue: see the abdominal and
     # lumbar tests above
+
+
+def test_the_sacrum_is_labelled_in_pieces_below_its_top_only():
+    """A slice model marks a real sacrum in pieces (the abdominal CT: 4-6
+    of 5 ml and more) and strays of the sacrum class elsewhere. Every piece
+    from the largest one's top down is sacrum (26); a stray above it is
+    not, nor is it a cue."""
+    classes = np.zeros((70, 30, 30), np.uint8)
+    for k in range(4):  # four vertebrae, 12 mm apart
+        classes[3 + 6 * k:8 + 6 * k, 10:20, 10:20] = 1
+    classes[28:40, 8:22, 8:22] = 2  # the sacrum's body, 18.8 ml
+    classes[36:44, 22:26, 5:9] = 2  # a piece of it beside, lower down
+    classes[4:6, 2:4, 2:4] = 2  # a stray at the top, off the column
+    labels, report = levels_from_anatomy(classes, 2.0)
+    assert report['anchor'] == 'sacrum'
+    assert report['levels'] == ['L2', 'L3', 'L4', 'L5']
+    assert (labels[28:44] == 26).sum() == (classes[28:44] == 2).sum()
+    assert (labels[4:6, 2:4, 2:4] == 0).all()
 
 
 @needs_real

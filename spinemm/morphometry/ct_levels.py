@@ -40,7 +40,10 @@ rib):
    for T1). The sacrum (its largest component of at least
    ``min_sacrum_ml``) has L5, or the last lumbar vertebra, directly above
    (within ``attach_mm``); an instance below that one is a sacral body
-   marked as a vertebra and is labelled sacrum.
+   marked as a vertebra and is labelled sacrum. The sacrum class is
+   labelled sacrum (26) from that component's top down
+   (:func:`sacrum_body`), and not at all when the column goes on below
+   it.
 4. **Count**: from T1 when it is found (the thoracic count is then the
    number of rib-bearing vertebrae: 13 gives T13, VerSe's label 28), else
    from the last rib-bearing vertebra (T12), else from the sacrum (L5; a
@@ -128,16 +131,17 @@ def close_instances(instances, spacing, radius_mm=4.0, allowed=None):
 
 def grow_into_bone(labels, hu, spacing, radius_mm=8.0, min_hu=130.0,
                    allowed=None):
-    """``labels`` (VerSe ids; 26, the sacrum, stays as it is) with each
-    vertebra grown into the bone around it: voxels of ``hu`` at least
-    ``min_hu`` within ``radius_mm`` of the vertebrae (and ``allowed``,
-    when given), reached from a vertebra through such voxels, join the
-    nearest one along that path (a flood). Only unlabelled voxels are
-    taken. A real vertebral body is cancellous bone of 100-250 HU inside
-    a thin shell (osteoporotic under about 110 HU, Pickhardt et al.,
-    Ann. Intern. Med. 2013), which a slice model trained on painted
-    bodies marks in part; muscle, fat, discs and the spinal canal lie
-    under 130 HU."""
+    """``labels`` (VerSe ids) with each vertebra grown into the bone around
+    it: voxels of ``hu`` at least ``min_hu`` within ``radius_mm`` of the
+    vertebrae (and ``allowed``, when given), reached from a vertebra
+    through such voxels, join the nearest one along that path (a flood).
+    Only unlabelled voxels are taken; 26, the sacrum, stays as it is (grown
+    so, it took the iliac bone across the sacroiliac joints of the real
+    abdominal CT: 70-180 ml outside the truth). A real vertebral body is
+    cancellous bone of 100-250 HU inside a thin shell (osteoporotic under
+    about 110 HU, Pickhardt et al., Ann. Intern. Med. 2013), which a slice
+    model trained on painted bodies marks in part; muscle, fat, discs and
+    the spinal canal lie under 130 HU."""
     from skimage.segmentation import watershed
     labels = np.asarray(labels)
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
@@ -208,28 +212,50 @@ def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0,
     return bearing
 
 
-def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
-                 min_sacrum_ml=5.0, below_mm=20.0):
-    """The instance directly above the sacrum (the last one before it, head
-    to foot, within ``attach_mm`` of it), or None. The sacrum ends the
-    column: a "sacrum" with three or more vertebra instances whose centres
-    lie more than ``below_mm`` below its top (the heart taken for a
-    sacrum on a chest CT, with the thoracic column going on beneath it) is
-    no cue; one or two are sacral or coccygeal segments marked as
-    vertebrae (labelled sacrum: the count ends above them)."""
+def sacrum_body(instances, sacrum, spacing, min_sacrum_ml=5.0,
+                below_mm=20.0):
+    """The sacrum the column ends on (bool mask), or None: the sacrum
+    class's largest component of at least ``min_sacrum_ml`` with every
+    other component whose top lies no higher than its top (the sacrum
+    class comes in pieces on a real pelvis). A "sacrum" with three or
+    more vertebra instances whose centres lie more than ``below_mm`` below
+    its top (the heart taken for a sacrum on a chest CT, with the thoracic
+    column going on beneath it) is none."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     voxel_ml = float(np.prod(spacing)) / 1000.0
     comps, kept = _components(sacrum, min_sacrum_ml, voxel_ml)
     if not kept:
         return None
     sizes = [int((comps == c).sum()) for c in kept]
-    body = comps == kept[int(np.argmax(sizes))]
-    top = np.nonzero(body)[0].min()
+    main = kept[int(np.argmax(sizes))]
+    top = np.nonzero(comps == main)[0].min()
     ids = [i for i in range(1, int(instances.max()) + 1)
            if (instances == i).any()]
     centres = [ndimage.center_of_mass(instances == i)[0] for i in ids]
     if sum(c > top + below_mm / spacing[0] for c in centres) > 2:
         return None
+    tops = ndimage.minimum(np.indices(comps.shape)[0], comps,
+                           range(1, int(comps.max()) + 1))
+    return np.isin(comps, [c for c, t in enumerate(tops, 1) if t >= top])
+
+
+def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
+                 min_sacrum_ml=5.0, below_mm=20.0):
+    """The instance directly above the sacrum (the last one before it, head
+    to foot, within ``attach_mm`` of its largest piece,
+    :func:`sacrum_body`), or None; one or two instances below are sacral
+    or coccygeal segments marked as vertebrae (labelled sacrum: the count
+    ends above them)."""
+    spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
+    whole = sacrum_body(instances, sacrum, spacing, min_sacrum_ml, below_mm)
+    if whole is None:
+        return None
+    voxel_ml = float(np.prod(spacing)) / 1000.0
+    comps, kept = _components(sacrum, min_sacrum_ml, voxel_ml)
+    body = comps == max(kept, key=lambda c: int((comps == c).sum()))
+    top = np.nonzero(body)[0].min()
+    ids = [i for i in range(1, int(instances.max()) + 1)
+           if (instances == i).any()]
     dist = ndimage.distance_transform_edt(~body, sampling=spacing)
     near = [i for i in ids if dist[instances == i].min() <= attach_mm and
             ndimage.center_of_mass(instances == i)[0] < top + 10.0 /
@@ -280,7 +306,9 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     along the column is cut into as many vertebrae (:func:`split_long`,
     then the fragments are merged again; 0: off). ``rib_reach_mm``: how
     far a long rib's medial end may lie from the vertebra it bears on
-    (:func:`rib_bearing`; ``attach_mm`` for short ones)."""
+    (:func:`rib_bearing`; ``attach_mm`` for short ones). The sacrum class
+    is labelled 26 where it is the column's end (:func:`sacrum_body`; a
+    "sacrum" above the column, the heart of a chest CT, is left out)."""
     classes = np.asarray(classes)
     if centres:
         seeds = classes == 5
@@ -300,7 +328,9 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
         inst = fill_instances(inst)
     n = int(inst.max())
     out = np.zeros(classes.shape, np.uint8)
-    out[classes == 2] = 26
+    sacrum = sacrum_body(inst, classes == 2, spacing, min_sacrum_ml)
+    if sacrum is not None:
+        out[sacrum] = 26
     report = dict(anchor=None, levels=[], rib_bearing=[], consistent=None,
                   instances=n)
     if n == 0:
@@ -366,4 +396,4 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
 __all__ = ['vertebra_instances', 'centre_instances', 'fill_instances',
            'close_instances', 'merge_fragments', 'grow_into_bone',
            'split_merged', 'split_long', 'on_column', 'rib_bearing',
-           'above_sacrum', 'levels_from_anatomy']
+           'sacrum_body', 'above_sacrum', 'levels_from_anatomy']
