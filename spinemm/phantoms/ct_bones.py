@@ -101,12 +101,29 @@ def to_world(line, lv, local):
     return line.at(lv.s) + local[0] * w + local[1] * v + local[2] * u
 
 
+#: degrees below the horizontal at which a rib leaves its vertebra, on top
+#: of its descent round the cavity (a draw from the range; ribs not named:
+#: 0-4)
+RIB_SLOPE = {8: (0, 6), 9: (2, 10), 10: (10, 24), 11: (20, 36),
+             12: (16, 38), 13: (20, 40)}
+#: the descent runs over the rib's first SLOPE_MM mm
+SLOPE_MM = 130.0
+#: where a rib ends round the thoracic cavity (times pi; 0.5 is the side)
+RIB_END = {1: (0.78, 0.82), 11: (0.45, 0.6), 12: (0.18, 0.28),
+           13: (0.16, 0.26)}
+
+
 def draw_rib(cv, line, lv, number, side, cavity, rng):
     """Rib ``number`` on vertebra ``lv``: head against the body's
     posterolateral side, out past the tip of the transverse process, then
     round the thoracic cavity (``cavity(z)`` -> (half-width, y back,
     y front)), descending towards the front; costal cartilage (ribs 1-10)
-    to the sternum. Returns the world point of its head."""
+    to the sternum. The lower ribs leave the column descending (measured
+    on the real chest and abdominal CTs, 25-45 mm from the head: ribs 6
+    and 8 -1 to 7 degrees below the horizontal, rib 10 15-30, rib 11 25-40, rib 12
+    15-40), and ribs 11-13 are shorter and thinner (rib 12 is 70-80 mm
+    long there); :data:`RIB_SLOPE` gives each rib's range. Returns the
+    world point of its head and of its end."""
     head = to_world(line, lv, (side * 0.47 * lv.width, -0.3 * lv.d,
                                0.2 * lv.h))
     tip = to_world(line, lv, transverse_tip(lv, side)) + \
@@ -115,27 +132,34 @@ def draw_rib(cv, line, lv, number, side, cavity, rng):
     y_back = tip[1] - 14.0
     yc, ay = (y_front + y_back) / 2, (y_front - y_back) / 2
     theta0 = np.arcsin(np.clip(abs(tip[0]) / ax, 0, 0.95))
-    end = {11: 0.55, 12: 0.42, 13: 0.35}.get(number, 0.74) * np.pi
-    if number == 1:
-        end = 0.8 * np.pi
+    end = rng.uniform(*RIB_END.get(number, (0.72, 0.76))) * np.pi
     drop = 15.0 if number == 1 else rng.uniform(35, 60) * \
         (0.7 if number >= 11 else 1.0)
     th = np.linspace(theta0, end, 60)
     frac = (th - theta0) / (np.pi - theta0)
     arc = np.stack([side * ax * np.sin(th), yc - ay * np.cos(th),
                     tip[2] - drop * frac**1.2], 1)
+    path = np.vstack([head, tip, arc])
+    # the descent from the head: tan(slope) per mm along the rib, for its
+    # first SLOPE_MM mm
+    along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(
+        np.diff(path[:, :2], axis=0), axis=1))])
+    slope = np.tan(np.deg2rad(rng.uniform(*RIB_SLOPE.get(number, (0, 4)))))
+    path[:, 2] -= slope * np.minimum(along, SLOPE_MM)
     code = (RIGHT_RIB if side > 0 else LEFT_RIB) + number
-    radius = 3.5 if number in (1, 11, 12, 13) else 4.0
-    cv.tube(np.vstack([head, tip, arc]), radius, code)
+    radius = rng.uniform(*((2.5, 3.5) if number >= 11
+                           else (3.2, 4.3)))
+    cv.tube(path, radius, code)
     if number <= 10:  # costal cartilage to the sternum's edge
         stop = np.pi - np.arcsin(min(18.0 / ax, 0.5))
         th2 = np.linspace(end, stop, 30)
         rise = np.linspace(0, 10.0 if number >= 7 else 0.0, 30)
         frac2 = (th2 - theta0) / (np.pi - theta0)
         cart = np.stack([side * ax * np.sin(th2), yc - ay * np.cos(th2),
-                         tip[2] - drop * frac2**1.2 + rise], 1)
+                         tip[2] - drop * frac2**1.2 + rise -
+                         slope * SLOPE_MM], 1)
         cv.tube(cart, 4.0, BONE['costal_cartilages'])
-    return head, arc[-1]
+    return head, path[-1]
 
 
 def draw_sacrum_pelvis(cv, line, last, rng, scale=1.0):
