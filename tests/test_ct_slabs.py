@@ -122,12 +122,17 @@ def test_bone_scale_lowers_bone_hu_and_keeps_the_labels(ct_phantom_templates):
     assert bone.sum() > 50
     mid = dense['img'][..., 1].astype(float)  # the labelled slice
     low = light['img'][..., 1].astype(float)
-    # HU window -500..1300 over 0..255 (7 HU a step): bone 60 % lighter is
-    # darker by far; the rest differs by the later draws only (noise and a
-    # bias field of 30 HU)
+    # HU window -500..1300 over 0..255 (7.06 HU a step): bone 60 % lighter
+    # is darker by 0.6 x its HU (the phantom's bone density is drawn: 130
+    # to 420 HU on the slabs of the test phantoms); the rest differs by
+    # the later draws only (noise and a bias field of 30 HU)
+    bone_hu = mid[bone].mean() * 1800 / 255 - 500
+    expected = 0.6 * bone_hu / (1800 / 255)
     drop = mid[bone].mean() - low[bone].mean()
     shift = abs(np.median(low[~bone]) - np.median(mid[~bone]))
-    assert drop > 15 and shift < 8, (drop, shift)
+    assert bone_hu > 100 and abs(drop - expected) < 0.2 * expected + 2, \
+        (drop, expected)
+    assert shift < 8, shift
 
 
 
@@ -158,10 +163,18 @@ def test_a_slab_with_faded_walls_keeps_its_labels(ct_phantom_templates):
     median), the same random draws otherwise: the labels are the same,
     bone is darker and, away from it, the slabs are the same but for the
     acquisition blur's reach."""
-    item = _item(ct_phantom_templates, 'sagittal')
     kw = dict(crop_size=(40, 40), foreground_prob=1.0, lateral_mm=0.0,
               deterministic=True, paint_probs=[('real', 1.0)])
-    plain = LoadSynthCTSlab(side_wall=(1.0, 1.0), **kw)(dict(item))
+    # a slab with dense bone (a wall of 200 HU over the inside or more;
+    # the phantoms' bone density is drawn, and at 130 HU there is no wall)
+    for idx in range(4):
+        item = _item(ct_phantom_templates, 'sagittal', idx)
+        plain = LoadSynthCTSlab(side_wall=(1.0, 1.0), **kw)(dict(item))
+        bone = plain['gt_seg_map'] == 1
+        if plain['img'][..., 1][bone].mean() * 1800 / 255 - 500 > 250:
+            break
+    else:
+        pytest.fail('no slab of the test phantoms has dense bone')
     faded = LoadSynthCTSlab(side_wall=(0.0, 0.0), **kw)(dict(item))
     np.testing.assert_array_equal(plain['gt_seg_map'], faded['gt_seg_map'])
     bone = plain['gt_seg_map'] == 1
