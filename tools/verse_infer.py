@@ -59,6 +59,10 @@ def main():
     p.add_argument('--localizer', help='3D models: config of a spine '
                    'localizer that crops the CT first')
     p.add_argument('--localizer-checkpoint')
+    p.add_argument('--no-bone-edges', action='store_true',
+                   help='anatomy models: keep the model grid\'s blocky '
+                   'edges instead of moving them onto the CT\'s bone '
+                   '(spinemm.morphometry.bone_edges)')
     p.add_argument('--overwrite', action='store_true',
                    help='replace files of the output names that spinemm '
                    'did not write (e.g. VerSe ground truth: think twice)')
@@ -92,6 +96,8 @@ def main():
     seg = build_volume_segmenter(a.config, a.checkpoint, a.device, a.window,
                                  a.overlap, a.batch_size, a.localizer,
                                  a.localizer_checkpoint)
+    if a.no_bone_edges:
+        seg.bone_edges = False
     rows = []
     for stem, path in good:
         ct = first if first is not None else read_ct(path)

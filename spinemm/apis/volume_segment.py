@@ -44,7 +44,13 @@ class VolumeSegmenter:
         overlap: fraction of the window two neighbours share.
         batch_size: slabs per forward pass.
         min_volume_mm3: smallest vertebra instance kept.
+
+    ``bone_edges`` (attribute, default True): levels counted from anatomy
+    get their edges moved onto the CT's bone on its own grid
+    (:func:`spinemm.morphometry.bone_edges.snap_to_bone`).
     """
+
+    bone_edges = True
 
     def __init__(self, config, checkpoint, device='cpu', window=None,
                  overlap=0.25, batch_size=8, min_volume_mm3=200.0):
@@ -117,7 +123,7 @@ class VolumeSegmenter:
         return segmentation_result(classes, self.classes, self.min_voxels,
                                    grid, ct, dict(resample=t1 - t0,
                                                   network=time.perf_counter() - t1),
-                                   t0)
+                                   t0, bone_edges=self.bone_edges)
 
 
 def instance_centroids(instances: Volume):

@@ -118,11 +118,14 @@ def labels_to_ct(labels: Volume, ct: Volume) -> Volume:
 
 
 def segmentation_result(classes, class_names, min_voxels, grid, ct, seconds,
-                        t0, **extra):
+                        t0, bone_edges=True, **extra):
     """The result dict every whole-CT segmenter returns, from its class map
     on the model ``grid``: instances (:func:`instances_from_classes`), the
     labels back on the CT's grid, and the timings (``seconds`` so far, plus
-    postprocess and total since ``t0``)."""
+    postprocess and total since ``t0``). Levels counted from anatomy come
+    back onto the CT's grid with their edges moved onto its bone
+    (:func:`spinemm.morphometry.bone_edges.snap_to_bone`; ``bone_edges``
+    False: the model grid's blocks as they are)."""
     from ..synthesis.anatomy_codes import ANATOMY_CLASSES
     from ..synthesis.body_centres import CENTRE_CLASSES
     tp = time.perf_counter()
@@ -137,6 +140,10 @@ def segmentation_result(classes, class_names, min_voxels, grid, ct, seconds,
         instances = instances_from_classes(classes, class_names, min_voxels)
         levels = class_labels(class_names) is not None
     labels = labels_to_ct(Volume(instances, grid.affine.copy()), ct)
+    if levels and 'anatomy' in extra and bone_edges:
+        from ..morphometry.bone_edges import axial_axis, snap_to_bone
+        labels.data[...] = snap_to_bone(labels.data, ct.data, ct.spacing,
+                                        axial_axis(ct.affine))
     t3 = time.perf_counter()
     return dict(labels=labels,
                 classes=Volume(classes, grid.affine.copy()),

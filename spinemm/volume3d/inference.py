@@ -182,7 +182,8 @@ class VolumeSegmenter3D:
         return segmentation_result(
             classes, self.classes, self.min_voxels, grid, ct,
             dict(resample=t1 - t0 - t_loc, localize=t_loc,
-                 network=time.perf_counter() - t1), t0, crop=crop)
+                 network=time.perf_counter() - t1), t0, crop=crop,
+            bone_edges=getattr(self, 'bone_edges', True))
 
 
 def is_3d_config(config):
