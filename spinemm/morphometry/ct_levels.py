@@ -22,7 +22,7 @@ rib):
    (:func:`merge_fragments`: under 35 % of their median) is a piece of
    one - a disc's rim, a cut-off posterior element - and joins it; one
    whose centre spans far longer along the column than its neighbours'
-   and has a waist holds two or three vertebrae and is cut there
+   and has a waist holds two to four vertebrae and is cut there
    (:func:`split_long`: a leaning column blurs the discs). These steps
    live in :mod:`spinemm.morphometry.ct_instances`.
 2. **Order**: instances sorted head to foot (axis 0 of the ('I', 'P', 'R')
@@ -30,7 +30,10 @@ rib):
 3. **Cues**: a rib (a rib component of at least ``min_rib_ml``) bears on
    the instance nearest to its medial end, when that end lies within
    ``attach_mm`` of it (``rib_reach_mm`` for a long rib, whose neck a
-   network can leave out). The first and last ribs articulate with one body
+   network can leave out). Given the CT, a rib found in its bone next to
+   an instance (:mod:`spinemm.morphometry.bone_ribs`) bears on it too, for
+   the last rib-bearing vertebra (the networks miss the lowest ribs of
+   real CTs). The first and last ribs articulate with one body
    only (T1, T12), so the extreme rib-bearing instances are T1 and the
    last thoracic vertebra - but only where a rib-free vertebra lies beyond
    them (otherwise the field of view may have cut the ribs that would
@@ -292,7 +295,7 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                         min_centre_ml=0.3, fill_holes=False, close_mm=4.0,
                         hu=None, grow_mm=8.0, min_bone_hu=130.0,
                         fragment_share=0.35, split_ratio=1.4,
-                        rib_reach_mm=35.0):
+                        rib_reach_mm=35.0, bone_ribs=True):
     """VerSe labels (uint8, same grid) of a class map (0 background,
     1 vertebra, 2 sacrum, 3 rib, 4 vertebra in contact with another, and
     with ``centres`` 5 a vertebral body's centre,
@@ -318,7 +321,13 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     far a long rib's medial end may lie from the vertebra it bears on
     (:func:`rib_bearing`; ``attach_mm`` for short ones). The sacrum class
     is labelled 26 where it is the column's end (:func:`sacrum_body`; a
-    "sacrum" above the column, the heart of a chest CT, is left out)."""
+    "sacrum" above the column, the heart of a chest CT, is left out).
+    ``bone_ribs`` (with ``hu``): ribs found in the CT's bone next to the
+    instances (:func:`spinemm.morphometry.bone_ribs.ribs_from_bone`) bear
+    too, for the last rib-bearing vertebra only: the network misses the
+    lowest ribs of real CTs, and at the top the first rib, the clavicle and
+    the scapula crowd C7 and T1 (no real CT here to check a bone rib
+    there on)."""
     classes = np.asarray(classes)
     if centres:
         seeds = classes == 5
@@ -349,11 +358,16 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     bearing = rib_bearing(inst, classes == 3, spacing, attach_mm, min_rib_ml,
                           faces=faces, reach_mm=rib_reach_mm)
     flags = [bool(bearing.get(i)) for i in range(1, n + 1)]
+    marked = [i for i, f in enumerate(flags) if f]  # by the network
+    if hu is not None and bone_ribs:
+        from .bone_ribs import ribs_from_bone
+        found = ribs_from_bone(inst, hu, spacing)
+        flags = [f or bool(found.get(i)) for i, f in enumerate(flags, 1)]
     ribbed = [i for i, f in enumerate(flags) if f]
     # a rib-free vertebra beyond the extreme rib-bearing ones makes them
     # T1 / T12, unless the field of view cuts it (its rib may lie outside)
     whole = _whole(inst, n, faces)
-    first = ribbed[0] if ribbed and any(whole[:ribbed[0]]) else None
+    first = marked[0] if marked and any(whole[:marked[0]]) else None
     last = ribbed[-1] if ribbed and any(whole[ribbed[-1] + 1:]) else None
     s = above_sacrum(inst, classes == 2, spacing, attach_mm, min_sacrum_ml)
     sac = None if s is None else s - 1
