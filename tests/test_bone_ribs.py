@@ -117,3 +117,26 @@ def test_the_phantoms_bone_ribs_lie_on_rib_bearing_levels():
         assert found and set(found) <= bearing, (seed, found, bearing)
         last = LEVEL_TO_VERSE[ph.rib_levels[max(ph.rib_levels)]]
         assert last in found, (seed, ph.variant, found)
+
+
+@needs_real
+def test_bone_out_to_the_side_of_l4_is_no_rib_above_a_sacrum(cts):
+    """The real abdomen with a bar of bone drawn from L4's side 80 mm out
+    (as the iliac crest can lie): ribs_from_bone takes it for a rib, but
+    the count ignores bone ribs on the three vertebrae above the sacrum
+    and stays anchored at T12, every level right."""
+    codes, hu = cts['totalseg']
+    hu = hu.copy()
+    l4 = codes == 23
+    rows = np.nonzero(l4.any((1, 2)))[0]
+    z = int(rows.mean())
+    ys, xs = np.nonzero(l4[z])
+    y, x0 = ys[np.argmax(xs)], xs.max() + 2  # 4 mm off its right side
+    hu[z - 1:z + 2, y - 1:y + 2, x0:x0 + 40] = 400.0
+    inst = truth_instances(codes)
+    inst[inst == 26] = 0
+    assert 23 in ribs_from_bone(inst, hu, 2.0)
+    labels, report = levels_from_anatomy(anatomy_classes(codes), 2.0, hu=hu)
+    assert report['anchor'] == 'T12' and report['consistent'] is True
+    for v in (19, 20, 23, 24):
+        assert np.bincount(labels[codes == v]).argmax() == v

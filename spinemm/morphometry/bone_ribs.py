@@ -27,6 +27,9 @@ wall. :func:`ribs_from_bone` finds them without the network:
   side and back);
 - it bears on the vertebra its nearest voxel is next to.
 
+The count uses such ribs for the last rib-bearing vertebra only, and
+never on the three vertebrae above the sacrum (the iliac crest).
+
 On the truth instances of the real CTs it finds ribs on T3-T8 and T10-T12
 of the chest (T1, T2, T9: none) and on T12 of the abdomen and its crop,
 none on L1-S1; on the instances of `_tilt-25_x2_sloped-ribs`, on T10-T12

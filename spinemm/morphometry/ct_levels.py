@@ -359,18 +359,22 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                           faces=faces, reach_mm=rib_reach_mm)
     flags = [bool(bearing.get(i)) for i in range(1, n + 1)]
     marked = [i for i, f in enumerate(flags) if f]  # by the network
+    s = above_sacrum(inst, classes == 2, spacing, attach_mm, min_sacrum_ml)
+    sac = None if s is None else s - 1
     if hu is not None and bone_ribs:
         from .bone_ribs import ribs_from_bone
         found = ribs_from_bone(inst, hu, spacing)
-        flags = [f or bool(found.get(i)) for i, f in enumerate(flags, 1)]
+        # never on the three vertebrae above the sacrum (L3-L5): the iliac
+        # crest is bone out to the side there, and no rib is
+        low = n if sac is None else sac - 2
+        flags = [f or (bool(found.get(i)) and i - 1 < low)
+                 for i, f in enumerate(flags, 1)]
     ribbed = [i for i, f in enumerate(flags) if f]
     # a rib-free vertebra beyond the extreme rib-bearing ones makes them
     # T1 / T12, unless the field of view cuts it (its rib may lie outside)
     whole = _whole(inst, n, faces)
     first = marked[0] if marked and any(whole[:marked[0]]) else None
     last = ribbed[-1] if ribbed and any(whole[ribbed[-1] + 1:]) else None
-    s = above_sacrum(inst, classes == 2, spacing, attach_mm, min_sacrum_ml)
-    sac = None if s is None else s - 1
     cervical = list(range(1, 8))
     if first is not None:
         # without a provable last one, at least 12 - or as many as bear
