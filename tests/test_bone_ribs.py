@@ -93,11 +93,13 @@ def test_the_chest_counted_from_its_bone_when_the_lower_ribs_are_missed(
     blind, report = levels_from_anatomy(classes, 2.0)
     assert report['anchor'] == 'T12'
     assert named(blind)[19] == 22  # T12 taken for L3
+    assert report['bone_ribs'] == 0
     seen, report = levels_from_anatomy(classes, 2.0, hu=hu)
     assert report['anchor'] == 'T12'
     assert named(seen) == {v: v for v in named(seen)}
-    off, _ = levels_from_anatomy(classes, 2.0, hu=hu, bone_ribs=False)
-    assert named(off)[19] == 22
+    assert report['bone_ribs'] >= 2  # T11 and T12 at least
+    off, report = levels_from_anatomy(classes, 2.0, hu=hu, bone_ribs=False)
+    assert named(off)[19] == 22 and report['bone_ribs'] == 0
 
 
 def test_the_phantoms_bone_ribs_lie_on_rib_bearing_levels():

@@ -118,6 +118,8 @@ def main():
             print(f'  levels counted from {r["anchor"] or "no cue (a guess)"}'
                   f': {", ".join(levels)}; rib-bearing: '
                   f'{sum(r["rib_bearing"])}'
+                  + (f' ({r["bone_ribs"]} by their ribs in the bone only)'
+                     if r.get('bone_ribs') else '')
                   + ('' if r['consistent'] is None else
                      f'; cues agree: {r["consistent"]}'))
             if r['consistent'] is False:

@@ -301,7 +301,8 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     with ``centres`` 5 a vertebral body's centre,
     :mod:`spinemm.synthesis.body_centres`; ('I', 'P', 'R') grid of
     ``spacing`` mm) and a report: dict(anchor, levels (head to foot),
-    rib_bearing (per instance), consistent (the cues agree: T1 and the
+    rib_bearing (per instance), bone_ribs (how many of those only the CT's
+    bone shows, ``bone_ribs``), consistent (the cues agree: T1 and the
     last thoracic vertebra 11-13 levels apart, the sacrum under L5 or L6
     of the count; None with one cue)). With ``centres`` the instances are
     seeded by the body centres (components of at least ``min_centre_ml``)
@@ -351,7 +352,7 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     if sacrum is not None:
         out[sacrum] = 26
     report = dict(anchor=None, levels=[], rib_bearing=[], consistent=None,
-                  instances=n)
+                  instances=n, bone_ribs=0)
     if n == 0:
         return out, report
     faces = []
@@ -417,7 +418,9 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                              allowed=~np.isin(classes, (2, 3)))
     report.update(anchor=anchor, levels=[VERSE_LEVELS.get(v, '?') if v
                                          else None for v in labels],
-                  rib_bearing=flags)
+                  rib_bearing=flags,
+                  bone_ribs=sum(f and i not in marked
+                                for i, f in enumerate(flags)))
     return out, report
 
 
