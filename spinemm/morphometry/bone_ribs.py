@@ -3,8 +3,8 @@
 The count (:mod:`spinemm.morphometry.ct_levels`) needs the last
 rib-bearing vertebra, and a slice model trained on phantoms misses the
 lowest ribs of real CTs: on the real chest CT `_tilt-25_x2_sloped-ribs`
-marks 0-13 % of ribs 10-12 (ribs 2-9: 27-48 %), so its last rib-bearing
-vertebra is T8 and every level comes out four too low; the abdominal crop
+marks 0-13 % of ribs 10-12 (ribs 2-9: 27-48 %), so a vertebra above T10
+was taken for T12 and no level came out right (id.rate 0); the abdominal crop
 (T11-L2) has no rib marked long enough and no anchor. Those ribs are
 plain in the CT: bone running from a vertebra's side out into the chest
 wall. :func:`ribs_from_bone` finds them without the network:
@@ -30,10 +30,11 @@ wall. :func:`ribs_from_bone` finds them without the network:
 The count uses such ribs for the last rib-bearing vertebra only, and
 never on the three vertebrae above the sacrum (the iliac crest).
 
-On the truth instances of the real CTs it finds ribs on T3-T8 and T10-T12
-of the chest (T1, T2, T9: none) and on T12 of the abdomen and its crop,
-none on L1-S1; on the instances of `_tilt-25_x2_sloped-ribs`, on T10-T12
-of the chest and T12 of the abdomen and crop (2026-12-06).
+On the truth instances of the real CTs it finds ribs on T3-T8, T11 and
+T12 of the chest (none on C5-C7 or L1-L3) and on T12 of the abdomen and
+its crop, none on L1-S1 nor on TPTBox's L2-L4; on the instances of
+`_tilt-25_x2_sloped-ribs`, on T4-T6, T8 and T10-T12 of the chest and T12
+of the abdomen and crop (2026-12-06).
 """
 import numpy as np
 from scipy import ndimage
