@@ -130,6 +130,28 @@ def test_the_sacrum_is_labelled_in_pieces_below_its_top_only():
     assert (labels[4:6, 2:4, 2:4] == 0).all()
 
 
+def test_sacral_bodies_marked_as_vertebrae_join_the_sacrum():
+    """A slice model marks the sacral bodies of a real sacrum as vertebrae,
+    without body centres (the real abdominal CT: 63 of its 207 ml of
+    sacrum), so no level takes them. Those touching the sacrum below its
+    top join it (26); a piece touching it higher up (beside L5) does not,
+    nor does one that touches nothing."""
+    classes = np.zeros((70, 30, 30), np.uint8)
+    for k in range(4):  # four vertebrae, 12 mm apart, each with a centre
+        classes[3 + 6 * k:8 + 6 * k, 10:20, 10:20] = 1
+        classes[4 + 6 * k:7 + 6 * k, 13:17, 13:17] = 5
+    classes[28:40, 8:22, 8:22] = 2  # the sacrum's top (18.8 ml)
+    classes[40:50, 10:20, 10:20] = 1  # the sacral bodies below it
+    classes[20:30, 4:14, 23:27] = 1  # beside L5, touching the sacrum's top
+    classes[55:60, 10:20, 10:20] = 1  # lower down, touching nothing
+    labels, report = levels_from_anatomy(classes, 2.0, centres=True)
+    assert report['anchor'] == 'sacrum'
+    assert report['levels'] == ['L2', 'L3', 'L4', 'L5']
+    assert (labels[40:50, 10:20, 10:20] == 26).all()
+    assert (labels[20:30, 4:14, 23:27] == 0).all()
+    assert (labels[55:60] == 0).all()
+
+
 @needs_real
 def test_no_cue_is_reported_not_hidden(templates):
     codes = templates['totalseg'].copy()

@@ -46,7 +46,9 @@ rib):
    marked as a vertebra and is labelled sacrum. The sacrum class is
    labelled sacrum (26) from that component's top down
    (:func:`sacrum_body`), and not at all when the column goes on below
-   it.
+   it; vertebra voxels no level took that touch it below its top are
+   sacrum too (:func:`join_sacrum`: sacral bodies the network took for
+   vertebrae).
 4. **Count**: from T1 when it is found (the thoracic count is then the
    number of rib-bearing vertebrae: 13 gives T13, VerSe's label 28), else
    from the last rib-bearing vertebra (T12), else from the sacrum (L5; a
@@ -242,6 +244,32 @@ def sacrum_body(instances, sacrum, spacing, min_sacrum_ml=5.0,
     return np.isin(comps, [c for c, t in enumerate(tops, 1) if t >= top])
 
 
+def join_sacrum(labels, vertebra):
+    """``labels`` with the ``vertebra`` voxels (bool: the network's
+    vertebra, contact and body-centre classes) that no level took and that
+    touch the sacrum (26) below its top labelled sacrum too: a slice model
+    marks the sacral bodies of a real sacrum as vertebrae (the real
+    abdominal CT: 63 of its 207 ml, 2026-12-06), and with no body centre of
+    their own they fell out of every instance. A piece touching the sacrum
+    whose centre lies above the sacrum's top (axis 0, head to foot) stays
+    out."""
+    sacrum = labels == 26
+    if not sacrum.any():
+        return labels
+    free = np.asarray(vertebra, bool) & (labels == 0)
+    comps, n = ndimage.label(free, np.ones((3, 3, 3), bool))
+    if n == 0:
+        return labels
+    touch = ndimage.binary_dilation(sacrum, np.ones((3, 3, 3), bool))
+    top = np.nonzero(sacrum.any((1, 2)))[0].min()
+    out = labels.copy()
+    for c in np.unique(comps[touch & (comps > 0)]):
+        piece = comps == c
+        if ndimage.center_of_mass(piece)[0] > top:
+            out[piece] = 26
+    return out
+
+
 def above_sacrum(instances, sacrum, spacing, attach_mm=10.0,
                  min_sacrum_ml=5.0, below_mm=20.0):
     """The instance directly above the sacrum (the last one before it, head
@@ -416,6 +444,7 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     if hu is not None:
         out = grow_into_bone(out, hu, spacing, grow_mm, min_bone_hu,
                              allowed=~np.isin(classes, (2, 3)))
+    out = join_sacrum(out, np.isin(classes, (1, 4, 5)))
     report.update(anchor=anchor, levels=[VERSE_LEVELS.get(v, '?') if v
                                          else None for v in labels],
                   rib_bearing=flags,
@@ -427,4 +456,5 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
 __all__ = ['vertebra_instances', 'centre_instances', 'fill_instances',
            'close_instances', 'merge_fragments', 'grow_into_bone',
            'split_merged', 'split_long', 'on_column', 'rib_bearing',
-           'sacrum_body', 'above_sacrum', 'levels_from_anatomy']
+           'sacrum_body', 'join_sacrum', 'above_sacrum',
+           'levels_from_anatomy']
