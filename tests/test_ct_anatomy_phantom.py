@@ -131,6 +131,18 @@ def test_fields_of_view_hold_their_anatomy():
     assert (low == SOFT['kidney']).any()
 
 
+def test_a_short_lowest_rib_past_its_end_still_draws():
+    """Seed 100025 draws a 13th rib whose end lies before the tip of its
+    transverse process (a wide T13 under a narrow cavity): it crashed on a
+    NaN path; the rib now ends just beyond the tip, and attaches to T13."""
+    ph = phantom(100_025, 'T13', 'whole')
+    codes = ph.codes.data
+    for side in (100, 120):
+        assert (codes == side + 13).any()
+    got = rib_attachments(codes, 3.0)
+    assert got[113] == got[133] == 28  # VerSe's T13
+
+
 def test_hu_are_those_of_a_ct():
     ph = phantom(4, 'normal', 'whole', thickness=3.0, noise=10.0)
     ct, codes = ph.ct.data.astype(float), ph.codes.data

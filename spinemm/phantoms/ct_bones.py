@@ -133,6 +133,10 @@ def draw_rib(cv, line, lv, number, side, cavity, rng):
     yc, ay = (y_front + y_back) / 2, (y_front - y_back) / 2
     theta0 = np.arcsin(np.clip(abs(tip[0]) / ax, 0, 0.95))
     end = rng.uniform(*RIB_END.get(number, (0.72, 0.76))) * np.pi
+    # a short lowest rib (13, 12) on a wide vertebra under a narrow cavity:
+    # the transverse tip already lies past the drawn end; the rib then ends
+    # just beyond the tip (before: a NaN path and a crash, seed 100025)
+    end = max(end, theta0 + 0.05 * np.pi)
     drop = 15.0 if number == 1 else rng.uniform(35, 60) * \
         (0.7 if number >= 11 else 1.0)
     th = np.linspace(theta0, end, 60)
