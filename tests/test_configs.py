@@ -290,7 +290,10 @@ def test_config_trains_one_iteration(path, phantom_root, verse_phantom_root,
         if ds.type == 'SynthCTDataset':
             assert item['inputs'].shape == (1, 32, 32, 32)
             gt = item['data_samples'].gt_seg_map
-            assert int(gt.max()) < cfg.model.network.out_channels == 5
+            from spinemm.synthesis.transforms import classes_of
+            mode = ds.pipeline[0].get('mode', 'anatomy')  # 'binary': 2
+            assert int(gt.max()) < cfg.model.network.out_channels == \
+                len(classes_of(mode)) == (2 if mode == 'binary' else 5)
         else:  # a 2.5D slab: 2 * context + 1 slices, the middle's classes
             assert item['inputs'].shape == (2 * ds.context + 1, 64, 64)
             gt = item['data_samples'].gt_sem_seg.data

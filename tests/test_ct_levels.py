@@ -380,3 +380,20 @@ def test_vertebrae_grow_into_the_bone_they_touch_only():
     # radius 0 turns it off
     np.testing.assert_array_equal(grow_into_bone(labels, hu, 2.0, 0.0),
                                   labels)
+
+
+def test_a_thin_rib_crossing_the_voxels_diagonally_is_one_rib():
+    """A steep thin rib on a coarse grid touches itself only at voxel
+    edges and corners: it is one rib (6-neighbour pieces left the 12th
+    rib of 3 mm phantoms in slivers under 1 ml, and T12 looked
+    rib-free)."""
+    from spinemm.morphometry.ct_levels import rib_bearing
+    inst = np.zeros((80, 80, 80), np.int32)
+    inst[5:15, 5:15, 5:15] = 1
+    inst[20:30, 5:15, 5:15] = 2
+    ribs = np.zeros(inst.shape, bool)
+    k = np.arange(16, 76)
+    ribs[k - 10, k, k] = True  # from beside instance 1, down and out
+    got = rib_bearing(inst, ribs, 2.0, min_rib_ml=0.3)
+    assert got == {1: 1}
+    assert ndimage.label(ribs)[1] == 60  # 60 pieces with 6 neighbours

@@ -89,3 +89,29 @@ def test_drr_keypoints_are_projections_of_the_3d_ones(tmp_path):
         for x, y in kp:  # on the projected body outline (within 2 px)
             win = m[max(int(y) - 2, 0):int(y) + 3, max(int(x) - 2, 0):int(x) + 3]
             assert win.any() and not win.all()
+
+
+def test_anatomy_phantoms_of_one_field_of_view_in_the_verse_layout(tmp_path):
+    """make_phantoms.py --kind ct-anatomy --fov neck: VerSe 2019 test
+    cases whose masks hold C1 down to the neck's end, no thoracic level,
+    on the CT's grid; the same seed writes the same CTs."""
+    from spinemm.phantoms import write_anatomy_verse_phantoms
+    split_dir = write_anatomy_verse_phantoms(str(tmp_path / 'a'), 'neck',
+                                             num_cases=2, spacing=3.0,
+                                             progress=False)
+    assert osp.basename(split_dir) == 'dataset-verse19test'
+    cases = index_verse(str(tmp_path / 'a'))
+    assert [osp.basename(c['ct']) for c in cases] == [
+        'sub-neck00_ct.nii.gz', 'sub-neck01_ct.nii.gz']
+    for c in cases:
+        mask, ct = read_nifti(c['mask']), read_nifti(c['ct'])
+        assert mask.data.shape == ct.data.shape
+        assert np.allclose(mask.affine, ct.affine)
+        labels = set(np.unique(mask.data)) - {0}
+        assert {1, 2, 3, 4, 5} <= labels and max(labels) <= 7
+    again = write_anatomy_verse_phantoms(str(tmp_path / 'b'), 'neck',
+                                         num_cases=1, spacing=3.0,
+                                         progress=False)
+    first = osp.join('rawdata', 'sub-neck00', 'sub-neck00_ct.nii.gz')
+    assert np.array_equal(read_nifti(osp.join(split_dir, first)).data,
+                          read_nifti(osp.join(again, first)).data)

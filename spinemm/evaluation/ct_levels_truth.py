@@ -7,7 +7,7 @@ import numpy as np
 
 from ..anatomy import VERSE_LEVELS
 from ..morphometry.ct_levels import levels_from_anatomy
-from ..synthesis.anatomy_codes import anatomy_classes, is_vertebra
+from ..synthesis.anatomy_codes import BONE, anatomy_classes, is_vertebra
 
 
 def count_on_truth(codes, spacing=2.0, min_voxels=500):
@@ -18,7 +18,7 @@ def count_on_truth(codes, spacing=2.0, min_voxels=500):
     wrong=[(true level, counted level)])."""
     codes = np.asarray(codes)
     labels, report = levels_from_anatomy(anatomy_classes(codes, spacing),
-                                         spacing)
+                                         spacing, skull=codes == BONE['skull'])
     ok, total, wrong = 0, 0, []
     for v in np.unique(codes[is_vertebra(codes)]):
         mask = codes == v

@@ -1,4 +1,5 @@
-"""Vertebral levels from anatomy: count from the ribs and the sacrum.
+"""Vertebral levels from anatomy: count from the ribs, the sacrum and the
+skull.
 
 A network trained on few real anatomies cannot tell T8 from T9 by the look
 of a patch; a radiologist does not either: she counts, from the last
@@ -48,9 +49,12 @@ rib):
    (:func:`sacrum_body`), and not at all when the column goes on below
    it; vertebra voxels no level took that touch it below its top are
    sacrum too (:func:`join_sacrum`: sacral bodies the network took for
-   vertebrae).
+   vertebrae). The skull (the CT's bone no vertebra or rib took) right
+   above a top vertebra the scan does not cut makes it C1 or C2
+   (:mod:`spinemm.morphometry.ct_skull`: a neck scan has no rib).
 4. **Count**: from T1 when it is found (the thoracic count is then the
    number of rib-bearing vertebrae: 13 gives T13, VerSe's label 28), else
+   from C1 / C2 under the skull, else
    from the last rib-bearing vertebra (T12), else from the sacrum (L5; a
    sixth lumbar vertebra between T12 and the sacrum is L6, VerSe 25). With
    no cue at all the report says ``anchor=None`` and the levels are a
@@ -67,6 +71,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..anatomy import VERSE_LEVELS
+from .ct_skull import below_skull, skull_from_hu
 from .ct_instances import (centre_instances, merge_fragments, on_column,
                            split_long, split_merged, vertebra_instances)
 
@@ -168,8 +173,12 @@ def grow_into_bone(labels, hu, spacing, radius_mm=8.0, min_hu=130.0,
     return out
 
 
-def _components(mask, min_ml, voxel_ml):
-    comps, n = ndimage.label(mask)
+def _components(mask, min_ml, voxel_ml, corners=False):
+    """Connected pieces of ``mask`` of at least ``min_ml``; ``corners``:
+    voxels touching at an edge or a corner are connected too (26
+    neighbours instead of 6)."""
+    comps, n = ndimage.label(mask, np.ones((3, 3, 3), bool) if corners
+                             else None)
     if n == 0:
         return comps, []
     sizes = np.bincount(comps.ravel())[1:] * voxel_ml
@@ -192,7 +201,10 @@ def rib_bearing(instances, ribs, spacing, attach_mm=10.0, min_rib_ml=1.0,
     through."""
     spacing = np.broadcast_to(np.asarray(spacing, float), (3, ))
     voxel_ml = float(np.prod(spacing)) / 1000.0
-    comps, kept = _components(ribs, min_rib_ml, voxel_ml)
+    # a thin rib descending steeply crosses the voxels diagonally: with 6
+    # neighbours the 11th and 12th ribs of 3 mm phantoms fell into pieces
+    # under 1 ml, and T12 was taken for L1 (2026-12-06)
+    comps, kept = _components(ribs, min_rib_ml, voxel_ml, corners=True)
     if not kept or not instances.any():
         return {}
     dist, idx = ndimage.distance_transform_edt(
@@ -323,7 +335,7 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
                         min_centre_ml=0.3, fill_holes=False, close_mm=4.0,
                         hu=None, grow_mm=8.0, min_bone_hu=130.0,
                         fragment_share=0.35, split_ratio=1.4,
-                        rib_reach_mm=35.0, bone_ribs=True):
+                        rib_reach_mm=35.0, bone_ribs=True, skull=None):
     """VerSe labels (uint8, same grid) of a class map (0 background,
     1 vertebra, 2 sacrum, 3 rib, 4 vertebra in contact with another, and
     with ``centres`` 5 a vertebral body's centre,
@@ -331,8 +343,10 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     ``spacing`` mm) and a report: dict(anchor, levels (head to foot),
     rib_bearing (per instance), bone_ribs (how many of those only the CT's
     bone shows, ``bone_ribs``), consistent (the cues agree: T1 and the
-    last thoracic vertebra 11-13 levels apart, the sacrum under L5 or L6
-    of the count; None with one cue)). With ``centres`` the instances are
+    last thoracic vertebra 11-13 levels apart, T1 seven below C1 under
+    the skull, the sacrum under L5 or L6 of the count; None with one
+    cue)), anchor one of 'T1', 'C1', 'C2' (the skull), 'T12', 'sacrum' or
+    None. With ``centres`` the instances are
     seeded by the body centres (components of at least ``min_centre_ml``)
     instead of the vertebra voxels off the contact band. ``fill_holes``: fill every instance's
     enclosed cavities (:func:`fill_instances`). ``close_mm``: close each
@@ -356,7 +370,10 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     too, for the last rib-bearing vertebra only: the network misses the
     lowest ribs of real CTs, and at the top the first rib, the clavicle and
     the scapula crowd C7 and T1 (no real CT here to check a bone rib
-    there on)."""
+    there on). ``skull`` (bool, the skull's bone; with ``hu`` and None:
+    the bone no vertebra or rib took, :func:`~.ct_skull.skull_from_hu`):
+    the uncut top vertebra under it is C1 or C2
+    (:func:`~.ct_skull.below_skull`), a cue after T1 and before T12."""
     classes = np.asarray(classes)
     if centres:
         seeds = classes == 5
@@ -374,6 +391,9 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
             inst = merge_fragments(inst, seeds, spacing, fragment_share)
     if fill_holes:
         inst = fill_instances(inst)
+    if skull is None and hu is not None:
+        skull = skull_from_hu(hu, np.isin(classes, (1, 3, 4, 5)))
+    inst, top = below_skull(inst, skull, spacing)  # 'C1', 'C2' or None
     n = int(inst.max())
     out = np.zeros(classes.shape, np.uint8)
     sacrum = sacrum_body(inst, classes == 2, spacing, min_sacrum_ml)
@@ -413,6 +433,9 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
         chain = cervical + _THORACIC + ([28] if n_thoracic >= 13 else []) \
             + _LUMBAR
         anchor, start = 'T1', first - 7
+    elif top is not None:  # the skull: the top instance is C1 or C2
+        chain = cervical + _THORACIC + _LUMBAR
+        anchor, start = top, 0 if top == 'C1' else -1
     elif last is not None:
         chain = cervical + _THORACIC + _LUMBAR
         anchor, start = 'T12', last - 18
@@ -430,7 +453,11 @@ def levels_from_anatomy(classes, spacing, attach_mm=10.0, min_rib_ml=1.0,
     agree = []
     if first is not None and last is not None:  # 11-13 rib-bearing levels
         agree.append(11 <= last - first + 1 <= 13)
-    if anchor in ('T1', 'T12') and sac is not None:
+    if anchor == 'T1' and top is not None:  # T1 seven below C1
+        agree.append(first - (0 if top == 'C1' else -1) == 7)
+    if anchor in ('C1', 'C2') and last is not None:
+        agree.append(labels[last] == 19)
+    if anchor in ('T1', 'T12', 'C1', 'C2') and sac is not None:
         agree.append(labels[sac] in (24, 25))
     if agree:
         report['consistent'] = all(agree)

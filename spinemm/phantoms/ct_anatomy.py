@@ -48,7 +48,12 @@ from .ct_canvas import TISSUE, Canvas
 from .ct_column import VARIANTS, Centreline, make_levels
 from .radiograph import _draw_fracture, _heights
 
-FIELDS_OF_VIEW = ('whole', 'cervical', 'thoracic', 'lumbar', 'thoracolumbar')
+FIELDS_OF_VIEW = ('whole', 'cervical', 'thoracic', 'lumbar', 'thoracolumbar',
+                  'neck')
+#: drawn when no ``fov`` is given: 'neck' (skull base to C6, no rib: a
+#: cervical-spine CT) came later and is given only by name, so that every
+#: seed still draws the phantom it drew before
+DRAWN_FIELDS_OF_VIEW = FIELDS_OF_VIEW[:5]
 
 #: lean body outline at key levels: half-width, back and front (mm from
 #: the column's axis); the subcutaneous fat is added outside
@@ -90,7 +95,7 @@ def make_anatomy_phantom(seed, variant=None, fov=None, spacing=2.0,
     """Draw one anatomical CT phantom; the same arguments give the same
     phantom. ``variant``: a key of :data:`ct_column.VARIANTS` (random:
     normal 55 %, the other three 15 % each); ``fov``: one of
-    :data:`FIELDS_OF_VIEW` (random); ``thickness`` (mm, random 0.5-5),
+    :data:`FIELDS_OF_VIEW` (random: any but 'neck'); ``thickness`` (mm, random 0.5-5),
     ``noise`` (HU standard deviation, random 5-30). The volumes have a
     diagonal affine, orientation ('R', 'A', 'S'), ``spacing`` mm."""
     rng = np.random.RandomState(seed)
@@ -98,7 +103,8 @@ def make_anatomy_phantom(seed, variant=None, fov=None, spacing=2.0,
     if variant not in VARIANTS:
         raise ValueError(f'variant is one of {sorted(VARIANTS)}, not '
                          f'{variant!r}')
-    fov = fov or FIELDS_OF_VIEW[rng.randint(len(FIELDS_OF_VIEW))]
+    drawn = DRAWN_FIELDS_OF_VIEW
+    fov = fov or drawn[rng.randint(len(drawn))]
     if fov not in FIELDS_OF_VIEW:
         raise ValueError(f'fov is one of {FIELDS_OF_VIEW}, not {fov!r}')
     scale = rng.uniform(0.92, 1.08)
@@ -118,6 +124,7 @@ def make_anatomy_phantom(seed, variant=None, fov=None, spacing=2.0,
     z_hi, z_lo = {
         'whole': (z_of['C1'] + 50, sac_top[2] - 140),
         'cervical': (z_of['C1'] + 50, z_of['T2']),
+        'neck': (z_of['C1'] + 50, z_of['C6']),
         'thoracic': (z_of['C7'], z_of['L1']),
         'lumbar': (z_of['T11'], sac_top[2] - 130),
         'thoracolumbar': (z_of['T6'], sac_top[2] - 60)}[fov]
@@ -415,5 +422,5 @@ def ribs_of(codes):
                                                     return_counts=True))))
 
 
-__all__ = ['AnatomyPhantom', 'FIELDS_OF_VIEW', 'make_anatomy_phantom',
-           'paint_phantom', 'scan', 'ribs_of']
+__all__ = ['AnatomyPhantom', 'FIELDS_OF_VIEW', 'DRAWN_FIELDS_OF_VIEW',
+           'make_anatomy_phantom', 'paint_phantom', 'scan', 'ribs_of']

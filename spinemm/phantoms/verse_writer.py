@@ -59,3 +59,31 @@ def write_verse_phantoms(root, release=2019, num_cases=3, seed=0,
                       keypoints=v.keypoints.round(3).tolist())
                  for v in ph.vertebrae])
     return osp.join(root, folder)
+
+
+def write_anatomy_verse_phantoms(root, fov, num_cases=8, seed=5,
+                                 spacing=1.5, progress=True, overwrite=False):
+    """Write ``num_cases`` anatomical CT phantoms
+    (:func:`spinemm.phantoms.ct_anatomy.make_anatomy_phantom`, seeds
+    ``1000 * seed + i``, column variant drawn) of one field of view
+    ``fov`` (e.g. ``'neck'``: skull base to C6) as VerSe 2019's test split
+    ``dataset-verse19test``: ``rawdata/sub-<fov>NN/..._ct.nii.gz`` and
+    ``derivatives/.../..._seg-vert_msk.nii.gz`` (VerSe labels, the sacrum
+    26). No centroid json: ``eval_verse.py`` then takes the truth mask's
+    vertebral-body centroids, as it does for the prediction (C1, a ring
+    with no body, has no agreed centre otherwise)."""
+    from .ct_anatomy import make_anatomy_phantom
+    folder = verse_folder_names(2019)[2]
+    with atomic_dir(osp.join(root, folder), f'anatomy-phantom-{fov}',
+                    overwrite) as tmp:
+        for i in tqdm(range(num_cases), desc=f'{fov} phantoms',
+                      disable=not progress):
+            ph = make_anatomy_phantom(1000 * seed + i, fov=fov,
+                                      spacing=spacing)
+            stem = f'sub-{fov}{i:02d}'
+            write_nifti(ph.ct, osp.join(tmp, 'rawdata', stem,
+                                        f'{stem}_ct.nii.gz'))
+            write_nifti(ph.labels, osp.join(tmp, 'derivatives', stem,
+                                            f'{stem}_seg-vert_msk.nii.gz'))
+    return osp.join(root, folder)
+

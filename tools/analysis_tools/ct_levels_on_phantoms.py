@@ -1,5 +1,5 @@
-"""Levels counted from the ribs and the sacrum on the exact labels of
-anatomical CT phantoms (every column variant x field of view): what the
+"""Levels counted from the ribs, the sacrum and the skull on the exact
+labels of anatomical CT phantoms (every column variant x field of view): what the
 counting rule (spinemm.morphometry.ct_levels) gets right when the
 segmentation is perfect.
 
@@ -14,7 +14,9 @@ from collections import Counter, defaultdict
 from tqdm import tqdm
 
 from spinemm.evaluation.ct_levels_truth import count_on_truth
-from spinemm.phantoms.ct_anatomy import FIELDS_OF_VIEW, make_anatomy_phantom
+from spinemm.phantoms.ct_anatomy import (DRAWN_FIELDS_OF_VIEW,
+                                         FIELDS_OF_VIEW,
+                                         make_anatomy_phantom)
 from spinemm.phantoms.ct_column import VARIANTS
 from spinemm.seg.volume_labels import to_model_grid
 
@@ -28,7 +30,11 @@ def main():
     p.add_argument('--spacing', type=float, default=3.0,
                    help='phantom grid (mm); counted on the 2 mm model grid')
     a = p.parse_args()
-    cells = [(v, f) for v in VARIANTS for f in FIELDS_OF_VIEW]
+    # the fields a phantom draws at random first, then 'neck' (added
+    # later): each cell keeps the seeds it had before
+    drawn = list(DRAWN_FIELDS_OF_VIEW)
+    cells = [(v, f) for v in VARIANTS for f in drawn] + \
+        [(v, f) for f in FIELDS_OF_VIEW if f not in drawn for v in VARIANTS]
     rows = defaultdict(list)
     jobs = [(v, f, k) for v, f in cells for k in range(a.per_cell)]
     for i, (v, f, k) in enumerate(tqdm(jobs, desc='phantoms')):

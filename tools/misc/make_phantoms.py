@@ -10,6 +10,10 @@
     python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 --val-cases 2
     python tools/misc/make_phantoms.py data/verse_phantoms --kind verse2020 \\
         --levels T12 L1 L2 L3 L4 L5
+    # anatomical CT phantoms of one field of view, VerSe 2019 test layout
+    # (neck: skull base to C6, no rib; seeds 1000 * --seed + i)
+    python tools/misc/make_phantoms.py data/neck_phantoms --kind ct-anatomy \
+        --fov neck --num-images 8 --seed 5
     # SpineTK layout (src + augs)
     python tools/misc/make_phantoms.py data/spinetk_phantoms --kind spinetk
     # cervical CT in the RSNA 2022 layout (fracture labels in train.csv)
@@ -26,11 +30,13 @@ import argparse
 import time
 
 from spinemm.phantoms import (
+    write_anatomy_verse_phantoms,
     write_radiograph_dataset,
     write_rsna_phantoms,
     write_spinetk_phantoms,
     write_verse_phantoms,
 )
+from spinemm.phantoms.ct_anatomy import FIELDS_OF_VIEW
 from spinemm.utils import refusals_as_exit
 
 
@@ -40,10 +46,12 @@ def main():
     p.add_argument('out_dir', nargs='?', default='data/phantom2d')
     p.add_argument('--kind', default='radiograph',
                    choices=['radiograph', 'drr', 'verse2019', 'verse2020',
-                            'spinetk', 'rsna'])
+                            'spinetk', 'rsna', 'ct-anatomy'])
+    p.add_argument('--fov', default='neck', choices=FIELDS_OF_VIEW,
+                   help='ct-anatomy: the field of view')
     p.add_argument('--num-images', type=int, default=None,
                    help='images (radiograph, default 200) or CT cases '
-                   '(verse, default 3) or cases (spinetk, default 20) or '
+                   '(verse, default 3; ct-anatomy, default 8) or cases (spinetk, default 20) or '
                    'studies (rsna, default 3)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--val-fraction', type=float, default=0.2)
@@ -61,8 +69,9 @@ def main():
     p.add_argument('--reversed-every', type=int, default=4,
                    help='rsna: every N-th study numbered from the feet up '
                    '(0: none)')
-    p.add_argument('--spacing', type=float, default=1.0,
-                   help='rsna: isotropic voxel size, mm')
+    p.add_argument('--spacing', type=float, default=None,
+                   help='rsna: isotropic voxel size, mm (default 1.0); '
+                   'ct-anatomy: default 1.5')
     p.add_argument('--overwrite', action='store_true',
                    help='replace an earlier phantom set of the same kind '
                    'in OUT_DIR (never anything else)')
@@ -92,12 +101,19 @@ def run(args):
         truth = write_rsna_phantoms(
             args.out_dir, num_studies=args.num_images or 3, seed=args.seed,
             fracture_prob=args.fracture_prob,
-            reversed_every=args.reversed_every, spacing=args.spacing,
+            reversed_every=args.reversed_every, spacing=args.spacing or 1.0,
             overwrite=args.overwrite)
         fractured = sum(any(v['genant_grade'] and v['level'] != 'T1'
                             for v in verts) for verts in truth.values())
         print(f'{args.out_dir}: {len(truth)} RSNA phantom studies '
               f'({fractured} with a cervical fracture) ready in '
+              f'{time.time() - start:.1f} s')
+    elif args.kind == 'ct-anatomy':
+        split = write_anatomy_verse_phantoms(
+            args.out_dir, args.fov, num_cases=args.num_images or 8,
+            seed=args.seed, spacing=args.spacing or 1.5,
+            overwrite=args.overwrite)
+        print(f'{split}: {args.fov} anatomical CT phantoms ready in '
               f'{time.time() - start:.1f} s')
     else:
         release = int(args.kind[-4:])
